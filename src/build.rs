@@ -1,0 +1,274 @@
+//! The pipeline: load → resolve → render → write. `check` stops after
+//! resolve; `build` goes on to write the site.
+
+use crate::diag::{Diagnostic, Progress, Report};
+use crate::load::{self, NotABook};
+use crate::model::{Date, Status};
+use crate::render::{OutFile, Renderer};
+use crate::resolve::{self, Dest, DocKey, Handbook};
+use crate::theme::Theme;
+use crate::write;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// A handbook that loaded and resolved, with its diagnostics.
+pub struct Checked {
+    pub handbook: Handbook,
+    pub report: Report,
+    pub progress: Progress,
+}
+
+/// Loads and resolves; `strict` turns warnings and unanswered questions
+/// into errors.
+pub fn check(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook> {
+    let loaded = load::load(root)?;
+    let resolved = resolve::resolve(loaded, today);
+    let mut diags = resolved.diags;
+    if strict {
+        diags.extend(resolved.strict_diags);
+    }
+    let mut report = Report::from_diagnostics(diags);
+    if strict {
+        report.make_strict();
+    }
+    let progress = resolved.handbook.progress();
+    Ok(Checked {
+        handbook: resolved.handbook,
+        report,
+        progress,
+    })
+}
+
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub dest: Option<PathBuf>,
+    pub site_url: Option<String>,
+    pub today: Date,
+}
+
+pub struct Built {
+    pub dest: PathBuf,
+    pub pages: usize,
+    pub report: Report,
+}
+
+pub enum BuildError {
+    NotABook(String),
+    /// The handbook has errors; nothing was written.
+    Invalid(Report),
+    /// The build dir is refused, or writing failed.
+    Output(String),
+}
+
+/// Renders the whole site in memory (no files written).
+pub fn render_site(hb: &Handbook, theme: &Theme) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    let renderer = Renderer::new(hb, theme).map_err(|d| vec![d])?;
+    let mut files = renderer.render_all()?;
+    files.push(OutFile {
+        path: theme.css_path.clone(),
+        bytes: theme.css.clone(),
+    });
+    files.push(OutFile {
+        path: "handbook.json".into(),
+        bytes: handbook_json(hb).into_bytes(),
+    });
+    files.push(OutFile {
+        path: "sitemap.xml".into(),
+        bytes: sitemap(hb).into_bytes(),
+    });
+    files.push(OutFile {
+        path: ".nojekyll".into(),
+        bytes: Vec::new(),
+    });
+    if let Some(cname) = &hb.config.cname {
+        files.push(OutFile {
+            path: "CNAME".into(),
+            bytes: format!("{}\n", cname.trim()).into_bytes(),
+        });
+    }
+    Ok(files)
+}
+
+pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
+    let checked =
+        check(&opts.root, opts.today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
+    let Checked {
+        mut handbook,
+        mut report,
+        ..
+    } = checked;
+    if let Some(url) = &opts.site_url {
+        handbook.config.site_url = crate::urls::normalize_site_url(url);
+    }
+    let dest = opts
+        .dest
+        .clone()
+        .unwrap_or_else(|| opts.root.join(&handbook.config.build_dir));
+    if let Err(msg) = write::check_dest(&opts.root, &dest) {
+        return Err(BuildError::Output(msg));
+    }
+    let theme = match Theme::load(&opts.root, &handbook.config.theme) {
+        Ok(t) => Some(t),
+        Err(d) => {
+            report.errors.extend(d);
+            None
+        }
+    };
+    if report.has_errors() {
+        return Err(BuildError::Invalid(report));
+    }
+    let theme = theme.expect("theme loaded when there are no errors");
+    let files = match render_site(&handbook, &theme) {
+        Ok(f) => f,
+        Err(d) => {
+            report.errors.extend(d);
+            return Err(BuildError::Invalid(report));
+        }
+    };
+    let assets = &handbook.assets;
+    let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
+    write::write_site(&dest, &files, assets)
+        .map_err(|e| BuildError::Output(format!("cannot write {}: {e}", dest.display())))?;
+    Ok(Built {
+        dest,
+        pages,
+        report,
+    })
+}
+
+fn sitemap(hb: &Handbook) -> String {
+    let base = &hb.config.site_url;
+    let mut urls: Vec<String> = hb.reading_order().into_iter().map(|k| hb.url(k)).collect();
+    urls.extend((0..hb.members.len()).map(|i| hb.url(DocKey::Member(i))));
+    urls.extend((0..hb.roles.len()).map(|i| hb.url(DocKey::Role(i))));
+    urls.extend((0..hb.norms.len()).map(|i| hb.url(DocKey::Norm(i))));
+    urls.extend((0..hb.cases.len()).map(|i| hb.url(DocKey::Case(i))));
+    urls.extend(["members/", "roles/", "norms/", "progress/"].map(String::from));
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for u in urls {
+        out.push_str("  <url><loc>");
+        out.push_str(&crate::markdown::escape_text(&format!("{base}{u}")));
+        out.push_str("</loc></url>\n");
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+#[derive(Serialize)]
+struct JQuestion<'a> {
+    text: &'a str,
+    anchor: &'a str,
+    answered: bool,
+}
+
+/// The resolved model for other tools. Ids are stable; URLs are relative to
+/// the site root.
+fn handbook_json(hb: &Handbook) -> String {
+    let qs = |v: &'_ [resolve::Question]| -> Vec<serde_json::Value> {
+        v.iter()
+            .map(|q| {
+                serde_json::to_value(JQuestion {
+                    text: &q.text,
+                    anchor: &q.id,
+                    answered: q.answered,
+                })
+                .unwrap_or_default()
+            })
+            .collect()
+    };
+    let ids = |v: &[usize], f: &dyn Fn(usize) -> String| -> Vec<String> {
+        v.iter().map(|&i| f(i)).collect()
+    };
+    let member_id = |i: usize| hb.members[i].id.clone();
+    let role_id = |i: usize| hb.roles[i].id.clone();
+    let norm_id = |i: usize| hb.norms[i].id.clone();
+    let progress = hb.progress();
+    let v = serde_json::json!({
+        "version": 1,
+        "title": hb.config.title,
+        "description": hb.config.description,
+        "language": hb.config.language,
+        "site_url": hb.config.site_url,
+        "progress": progress,
+        "phases": (0..hb.phases.len()).map(|pi| {
+            let p = &hb.phases[pi];
+            serde_json::json!({
+                "slug": p.slug,
+                "title": p.title,
+                "summary": p.summary,
+                "url": hb.url(DocKey::Phase(pi)),
+                "pages": hb.phase_pages[pi].iter().map(|&i| hb.url(DocKey::Page(i))).collect::<Vec<_>>(),
+            })
+        }).collect::<Vec<_>>(),
+        "pages": (0..hb.pages.len()).map(|i| {
+            let p = &hb.pages[i];
+            serde_json::json!({
+                "title": p.title,
+                "url": hb.url(DocKey::Page(i)),
+                "source": hb.source_path(DocKey::Page(i)),
+                "phase": hb.phases[p.phase].slug,
+                "owner": hb.page_owner[i].map(member_id),
+                "status": p.status.map(|s| match s { Status::Draft => "draft", Status::Agreed => "agreed" }),
+                "review_by": p.review_by.as_ref().map(|d| d.value),
+                "stale": hb.is_stale(i),
+                "questions": qs(&hb.page_questions[i]),
+            })
+        }).collect::<Vec<_>>(),
+        "members": (0..hb.members.len()).map(|i| {
+            let m = &hb.members[i];
+            serde_json::json!({
+                "id": m.id,
+                "name": m.name,
+                "url": hb.url(DocKey::Member(i)),
+                "roles": ids(&hb.member_roles[i], &role_id),
+                "participation": m.participation,
+                "organization": m.organization,
+                "expertise": m.expertise,
+                "joined": m.joined,
+                "contact": m.contact,
+            })
+        }).collect::<Vec<_>>(),
+        "roles": (0..hb.roles.len()).map(|i| {
+            let r = &hb.roles[i];
+            serde_json::json!({
+                "id": r.id,
+                "title": r.title,
+                "url": hb.url(DocKey::Role(i)),
+                "summary": r.summary,
+                "commitment": r.commitment,
+                "responsibilities": r.responsibilities,
+                "holders": ids(&hb.holders[i], &member_id),
+                "vacant": hb.holders[i].is_empty(),
+                "norms": ids(&hb.role_norms[i], &norm_id),
+            })
+        }).collect::<Vec<_>>(),
+        "norms": (0..hb.norms.len()).map(|i| {
+            let n = &hb.norms[i];
+            let owner = hb.norm_owner[i].as_ref().map(|d| match d {
+                Dest::Doc(DocKey::Member(m)) => serde_json::json!({"member": hb.members[*m].id}),
+                Dest::Doc(DocKey::Role(r)) => serde_json::json!({"role": hb.roles[*r].id}),
+                _ => serde_json::Value::Null,
+            });
+            serde_json::json!({
+                "id": n.id,
+                "title": n.title,
+                "url": hb.url(DocKey::Norm(i)),
+                "category": n.category,
+                "agreed": n.agreed,
+                "owner": owner,
+            })
+        }).collect::<Vec<_>>(),
+        "cases": (0..hb.cases.len()).map(|i| {
+            serde_json::json!({
+                "id": hb.cases[i].id,
+                "title": hb.case_title(i),
+                "url": hb.url(DocKey::Case(i)),
+                "member": hb.case_member[i].map(member_id),
+                "questions": qs(&hb.case_questions[i]),
+            })
+        }).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}

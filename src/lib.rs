@@ -1,0 +1,20 @@
+//! copbook: a static-site generator for Community of Practice handbooks.
+//!
+//! Data flows one way: [`load`] reads files into typed records, [`resolve`]
+//! builds one immutable [`resolve::Handbook`], [`render`] turns it into
+//! pages in memory, and [`write`] swaps them into the build dir.
+
+pub mod build;
+pub mod cli;
+pub mod diag;
+pub mod fields;
+pub mod frontmatter;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod render;
+pub mod resolve;
+pub mod source;
+pub mod theme;
+pub mod urls;
+pub mod write;

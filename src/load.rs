@@ -1,0 +1,795 @@
+//! Load: read `book.toml` and walk `content/`, splitting front matter and
+//! parsing every file into a typed record. Files are read and parsed in
+//! parallel; problems are collected as diagnostics, never thrown.
+
+use crate::diag::Diagnostic;
+use crate::fields::Fields;
+use crate::frontmatter;
+use crate::markdown;
+use crate::model::*;
+use crate::source::{Loc, Source};
+use crate::urls::{normalize_site_url, slugify, split_order_prefix};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use toml::de::DeTable;
+
+/// Files larger than this are refused with an error rather than rendered:
+/// a bound on what a hostile or mistaken handbook can make copbook do.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Folders of `content/` that hold records rather than a phase.
+pub const RECORD_DIRS: &[&str] = &["members", "roles", "norms", "cases"];
+
+/// Everything read from disk, before resolution.
+#[derive(Debug)]
+pub struct Loaded {
+    pub root: PathBuf,
+    pub sources: Vec<Source>,
+    pub config: BookConfig,
+    pub home: Option<Home>,
+    pub phases: Vec<Phase>,
+    pub pages: Vec<Page>,
+    pub members: Vec<Member>,
+    pub roles: Vec<Role>,
+    pub norms: Vec<Norm>,
+    pub cases: Vec<Case>,
+    /// Non-Markdown files to copy: (source file, output path).
+    pub assets: Vec<(PathBuf, String)>,
+    pub diags: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Home,
+    PhaseMeta,
+    Page,
+    Member,
+    Role,
+    Norm,
+    Case,
+}
+
+/// A file found by the walk, with what it is and its folder under content/.
+struct Found {
+    kind: Kind,
+    path: PathBuf,
+    rel: String,
+    dir: String,
+    stem: String,
+}
+
+enum Parsed {
+    Home(Home),
+    Phase(Option<String>, Option<i64>, Option<String>, Doc),
+    Page(Box<Page>),
+    Member(Box<Member>),
+    Role(Box<Role>),
+    Norm(Box<Norm>),
+    Case(Box<Case>),
+}
+
+/// `book.toml` is missing or unreadable: not a handbook at all.
+#[derive(Debug)]
+pub struct NotABook(pub String);
+
+fn rel_path(root: &Path, p: &Path) -> String {
+    let r = p.strip_prefix(root).unwrap_or(p);
+    r.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || (name.starts_with('#') && name.ends_with('#'))
+}
+
+/// Reads a file as UTF-8 text, with a size bound.
+pub fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error(rel, Loc::START, format!("cannot read file: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::error(
+            rel,
+            Loc::START,
+            format!(
+                "file is {} MiB, over the {} MiB limit",
+                meta.len() >> 20,
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .with_hint(Some("split it into several pages".into())));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::error(rel, Loc::START, format!("cannot read file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let bytes = e.into_bytes();
+        let prefix = String::from_utf8_lossy(&bytes[..good]).into_owned();
+        let loc = Source::new(rel.to_owned(), prefix).loc(good);
+        Diagnostic::error(rel, loc, "file is not valid UTF-8")
+            .with_hint(Some("save the file as UTF-8".into()))
+    })
+}
+
+pub fn load(root: &Path) -> Result<Loaded, NotABook> {
+    let book_toml = root.join("book.toml");
+    if !book_toml.is_file() {
+        return Err(NotABook(format!(
+            "no book.toml in {}; run `copbook init` to start a handbook, or pass the handbook's folder",
+            root.display()
+        )));
+    }
+    let mut diags = Vec::new();
+    let mut sources = Vec::new();
+    let config = match read_text(&book_toml, "book.toml") {
+        Ok(text) => {
+            let src = Source::new("book.toml".into(), text);
+            let config = parse_config(&src, &mut diags);
+            sources.push(src);
+            config
+        }
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    };
+    let config = config.unwrap_or_else(|| BookConfig {
+        title: String::new(),
+        description: None,
+        language: "en".into(),
+        template: None,
+        build_dir: "book".into(),
+        site_url: "/".into(),
+        theme: "default".into(),
+        cname: None,
+        repository: None,
+        onboarding: Vec::new(),
+    });
+
+    let (found, assets) = walk(root, &mut diags);
+
+    let parsed: Vec<(Source, Option<Parsed>, Vec<Diagnostic>)> = found
+        .par_iter()
+        .map(|f| match read_text(&f.path, &f.rel) {
+            Ok(text) => {
+                let src = Source::new(f.rel.clone(), text);
+                let mut d = Vec::new();
+                let p = parse_file(f, &src, &mut d);
+                (src, p, d)
+            }
+            Err(e) => (Source::new(f.rel.clone(), String::new()), None, vec![e]),
+        })
+        .collect();
+
+    let mut loaded = Loaded {
+        root: root.to_owned(),
+        sources,
+        config,
+        home: None,
+        phases: Vec::new(),
+        pages: Vec::new(),
+        members: Vec::new(),
+        roles: Vec::new(),
+        norms: Vec::new(),
+        cases: Vec::new(),
+        assets,
+        diags,
+    };
+
+    // Phases: every folder that holds a page or a `_phase.md`.
+    let mut phase_index: HashMap<String, usize> = HashMap::new();
+    let mut pending_pages = Vec::new();
+    for (f, (src, parsed, d)) in found.iter().zip(parsed) {
+        let file = loaded.sources.len();
+        loaded.sources.push(src);
+        loaded.diags.extend(d);
+        let Some(parsed) = parsed else { continue };
+        let mut phase_of = |dir: &str, loaded: &mut Loaded| -> usize {
+            *phase_index.entry(dir.to_owned()).or_insert_with(|| {
+                let (order, rest) = split_order_prefix(dir);
+                loaded.phases.push(Phase {
+                    dir: dir.to_owned(),
+                    slug: slugify(rest),
+                    title: title_from_dir(rest),
+                    order: order.unwrap_or(i64::MAX),
+                    summary: None,
+                    doc: None,
+                });
+                loaded.phases.len() - 1
+            })
+        };
+        match parsed {
+            Parsed::Home(mut h) => {
+                h.doc.file = file;
+                loaded.home = Some(h);
+            }
+            Parsed::Phase(title, order, summary, mut doc) => {
+                doc.file = file;
+                let i = phase_of(&f.dir, &mut loaded);
+                let p = &mut loaded.phases[i];
+                if let Some(t) = title {
+                    p.title = t;
+                }
+                if let Some(o) = order {
+                    p.order = o;
+                }
+                p.summary = summary;
+                p.doc = Some(doc);
+            }
+            Parsed::Page(mut p) => {
+                p.doc.file = file;
+                p.phase = phase_of(&f.dir, &mut loaded);
+                pending_pages.push(*p);
+            }
+            Parsed::Member(mut m) => {
+                m.doc.file = file;
+                loaded.members.push(*m);
+            }
+            Parsed::Role(mut r) => {
+                r.doc.file = file;
+                loaded.roles.push(*r);
+            }
+            Parsed::Norm(mut n) => {
+                n.doc.file = file;
+                loaded.norms.push(*n);
+            }
+            Parsed::Case(mut c) => {
+                c.doc.file = file;
+                loaded.cases.push(*c);
+            }
+        }
+    }
+    loaded.pages = pending_pages;
+    check_duplicate_slugs(&mut loaded);
+    Ok(loaded)
+}
+
+fn title_from_dir(name: &str) -> String {
+    let spaced = name.replace(['-', '_'], " ");
+    let mut c = spaced.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Walks `content/` (following symlinks that stay inside the book) and
+/// `static/`, classifying what it finds.
+fn walk(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<(PathBuf, String)>) {
+    let mut found = Vec::new();
+    let mut assets = Vec::new();
+    let canon_root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+    let content = root.join("content");
+    if !content.is_dir() {
+        diags.push(
+            Diagnostic::error("content", Loc::START, "the handbook has no content/ folder")
+                .with_hint(Some(
+                    "create content/index.md, or run `copbook init`".into(),
+                )),
+        );
+    }
+    for (base, is_content) in [(content, true), (root.join("static"), false)] {
+        if !base.is_dir() {
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(&base)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()));
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let rel = e
+                        .path()
+                        .map(|p| rel_path(root, p))
+                        .unwrap_or_else(|| "content".into());
+                    let msg = if e.loop_ancestor().is_some() {
+                        "symlink loop: this folder links back to one of its parents".to_owned()
+                    } else {
+                        format!(
+                            "cannot read: {}",
+                            e.io_error()
+                                .map_or_else(|| e.to_string(), |io| io.to_string())
+                        )
+                    };
+                    diags.push(Diagnostic::error(rel, Loc::START, msg));
+                    continue;
+                }
+            };
+            let rel = rel_path(root, entry.path());
+            if entry.path_is_symlink() {
+                let inside = entry
+                    .path()
+                    .canonicalize()
+                    .map(|c| c.starts_with(&canon_root))
+                    .unwrap_or(false);
+                if !inside {
+                    diags.push(
+                        Diagnostic::error(&rel, Loc::START, "symlink points outside the book")
+                            .with_hint(Some(
+                                "copy the file into the book instead of linking to it".into(),
+                            )),
+                    );
+                    continue;
+                }
+            }
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let under = entry.path().strip_prefix(&base).unwrap_or(entry.path());
+            let parts: Vec<String> = under
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if !is_content {
+                assets.push((entry.path().to_owned(), parts.join("/")));
+                continue;
+            }
+            let name = parts.last().cloned().unwrap_or_default();
+            let is_md = name.to_ascii_lowercase().ends_with(".md");
+            if !is_md {
+                // Images and attachments beside the pages: copied to the
+                // matching output folder.
+                let out: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        if i + 1 == parts.len() {
+                            p.clone()
+                        } else {
+                            slugify(split_order_prefix(p).1)
+                        }
+                    })
+                    .collect();
+                assets.push((entry.path().to_owned(), out.join("/")));
+                continue;
+            }
+            let stem = name[..name.len() - 3].to_owned();
+            let (kind, dir) = match parts.len() {
+                1 if stem == "index" => (Kind::Home, String::new()),
+                1 => {
+                    diags.push(
+                        Diagnostic::error(&rel, Loc::START, "pages must be inside a phase folder")
+                            .with_hint(Some(format!(
+                                "move it to a phase folder such as content/01-define/{name}"
+                            ))),
+                    );
+                    continue;
+                }
+                2 => {
+                    let dir = parts[0].clone();
+                    let kind = match dir.as_str() {
+                        "members" => Kind::Member,
+                        "roles" => Kind::Role,
+                        "norms" => Kind::Norm,
+                        "cases" => Kind::Case,
+                        _ if stem == "_phase" => Kind::PhaseMeta,
+                        _ => Kind::Page,
+                    };
+                    (kind, dir)
+                }
+                _ => {
+                    diags.push(
+                        Diagnostic::error(
+                            &rel,
+                            Loc::START,
+                            "folders inside a phase folder are not supported",
+                        )
+                        .with_hint(Some(
+                            "keep answer pages directly in their phase folder".into(),
+                        )),
+                    );
+                    continue;
+                }
+            };
+            found.push(Found {
+                kind,
+                path: entry.path().to_owned(),
+                rel,
+                dir,
+                stem,
+            });
+        }
+    }
+    (found, assets)
+}
+
+fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig> {
+    let mut f = Fields::new(src, 0);
+    let table = f.parse(&src.text);
+    let config = table.map(|t| {
+        f.known_keys(
+            &t,
+            "book.toml",
+            &["book", "build", "repository", "onboarding"],
+        );
+        let empty = DeTable::new();
+        let book = f.table(&t, "book").unwrap_or(&empty);
+        f.known_keys(
+            book,
+            "[book]",
+            &["title", "description", "language", "template"],
+        );
+        let title = f.required_string(book, "title", "[book]", Loc::START);
+        let build = f.table(&t, "build").unwrap_or(&empty);
+        f.known_keys(
+            build,
+            "[build]",
+            &["build-dir", "site-url", "theme", "cname"],
+        );
+        let repo = f.table(&t, "repository");
+        let repository = repo.and_then(|r| {
+            f.known_keys(r, "[repository]", &["url", "branch"]);
+            let url = f.required_string(r, "url", "[repository]", Loc::START)?;
+            let branch = f
+                .string(r, "branch")
+                .map_or_else(|| "main".to_owned(), |s| s.value);
+            Some(Repository {
+                url: url.value.trim_end_matches('/').to_owned(),
+                branch,
+            })
+        });
+        let onboarding = f.table(&t, "onboarding").map(|o| {
+            f.known_keys(o, "[onboarding]", &["path"]);
+            f.string_list(o, "path")
+        });
+        BookConfig {
+            title: title.map(|s| s.value).unwrap_or_default(),
+            description: f.string(book, "description").map(|s| s.value),
+            language: f
+                .string(book, "language")
+                .map_or_else(|| "en".into(), |s| s.value),
+            template: f.string(book, "template").map(|s| s.value),
+            build_dir: f
+                .string(build, "build-dir")
+                .map_or_else(|| "book".into(), |s| s.value),
+            site_url: normalize_site_url(
+                &f.string(build, "site-url")
+                    .map_or_else(|| "/".into(), |s| s.value),
+            ),
+            theme: f
+                .string(build, "theme")
+                .map_or_else(|| "default".into(), |s| s.value),
+            cname: f.string(build, "cname").map(|s| s.value),
+            repository,
+            onboarding: onboarding.unwrap_or_default(),
+        }
+    });
+    diags.extend(f.diags);
+    config
+}
+
+const PAGE_KEYS: &[&str] = &[
+    "title",
+    "order",
+    "questions",
+    "owner",
+    "status",
+    "review-by",
+    "members",
+    "roles",
+    "norms",
+];
+const PHASE_KEYS: &[&str] = &["title", "order", "summary"];
+const MEMBER_KEYS: &[&str] = &[
+    "name",
+    "roles",
+    "participation",
+    "organization",
+    "expertise",
+    "joined",
+    "contact",
+];
+const ROLE_KEYS: &[&str] = &[
+    "title",
+    "summary",
+    "responsibilities",
+    "commitment",
+    "norms",
+];
+const NORM_KEYS: &[&str] = &["title", "category", "agreed", "owner"];
+const CASE_KEYS: &[&str] = &["member", "title", "questions"];
+const HOME_KEYS: &[&str] = &["title"];
+
+fn what(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Home => "the home page",
+        Kind::PhaseMeta => "a phase (_phase.md)",
+        Kind::Page => "an answer page",
+        Kind::Member => "a member",
+        Kind::Role => "a role",
+        Kind::Norm => "a norm",
+        Kind::Case => "a case for participation",
+    }
+}
+
+fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
+    let split = match frontmatter::split(src) {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    let body = &src.text[split.body.clone()];
+    let doc = Doc {
+        file: 0,
+        body_start: split.body.start,
+        analysis: markdown::analyze(body),
+    };
+    let kind_name = what(f.kind);
+    let mut fields = Fields::new(src, split.front.as_ref().map_or(0, |r| r.start));
+    let empty = DeTable::new();
+    let parsed_table;
+    let table: &DeTable<'_> = match &split.front {
+        Some(r) => match fields.parse(&src.text[r.clone()]) {
+            Some(t) => {
+                parsed_table = t;
+                &parsed_table
+            }
+            None => {
+                diags.append(&mut fields.diags);
+                return None;
+            }
+        },
+        None if matches!(f.kind, Kind::Home | Kind::PhaseMeta) => &empty,
+        None => {
+            diags.push(
+                Diagnostic::error(
+                    &f.rel,
+                    Loc::START,
+                    format!("{kind_name} needs front matter"),
+                )
+                .with_hint(Some(format!(
+                    "start the file with `+++`, then `{} = \"…\"`, then `+++`",
+                    if f.kind == Kind::Member {
+                        "name"
+                    } else if f.kind == Kind::Case {
+                        "member"
+                    } else {
+                        "title"
+                    }
+                ))),
+            );
+            return None;
+        }
+    };
+    let start = Loc::START;
+    let parsed = match f.kind {
+        Kind::Home => {
+            fields.known_keys(table, kind_name, HOME_KEYS);
+            Parsed::Home(Home {
+                title: fields.string(table, "title").map(|s| s.value),
+                doc,
+            })
+        }
+        Kind::PhaseMeta => {
+            fields.known_keys(table, kind_name, PHASE_KEYS);
+            Parsed::Phase(
+                fields.string(table, "title").map(|s| s.value),
+                fields.int(table, "order").map(|s| s.value),
+                fields.string(table, "summary").map(|s| s.value),
+                doc,
+            )
+        }
+        Kind::Page => {
+            fields.known_keys(table, kind_name, PAGE_KEYS);
+            let title = fields.required_string(table, "title", kind_name, start);
+            let status = fields
+                .one_of(table, "status", STATUSES)
+                .map(|s| match s.value.as_str() {
+                    "agreed" => Status::Agreed,
+                    _ => Status::Draft,
+                });
+            Parsed::Page(Box::new(Page {
+                phase: 0,
+                slug: slugify(&f.stem),
+                stem: f.stem.clone(),
+                loc: title.as_ref().map_or(start, |t| t.loc),
+                title: title.map(|s| s.value).unwrap_or_default(),
+                order: fields.int(table, "order").map(|s| s.value),
+                questions: fields.string_list(table, "questions"),
+                owner: fields.string(table, "owner"),
+                status,
+                review_by: fields.date(table, "review-by"),
+                members: fields.string_list(table, "members"),
+                roles: fields.string_list(table, "roles"),
+                norms: fields.string_list(table, "norms"),
+                doc,
+            }))
+        }
+        Kind::Member => {
+            fields.known_keys(table, kind_name, MEMBER_KEYS);
+            let name = fields.required_string(table, "name", kind_name, start);
+            Parsed::Member(Box::new(Member {
+                id: slugify(&f.stem),
+                name: name.map(|s| s.value).unwrap_or_default(),
+                roles: fields.string_list(table, "roles"),
+                participation: fields
+                    .one_of(table, "participation", PARTICIPATION)
+                    .and_then(|s| Participation::parse(&s.value)),
+                organization: fields.string(table, "organization").map(|s| s.value),
+                expertise: fields
+                    .string_list(table, "expertise")
+                    .into_iter()
+                    .map(|s| s.value)
+                    .collect(),
+                joined: fields.date(table, "joined").map(|s| s.value),
+                contact: fields.string(table, "contact").map(|s| s.value),
+                doc,
+            }))
+        }
+        Kind::Role => {
+            fields.known_keys(table, kind_name, ROLE_KEYS);
+            let title = fields.required_string(table, "title", kind_name, start);
+            Parsed::Role(Box::new(Role {
+                id: slugify(&f.stem),
+                loc: title.as_ref().map_or(start, |t| t.loc),
+                title: title.map(|s| s.value).unwrap_or_default(),
+                summary: fields.string(table, "summary").map(|s| s.value),
+                responsibilities: fields
+                    .string_list(table, "responsibilities")
+                    .into_iter()
+                    .map(|s| s.value)
+                    .collect(),
+                commitment: fields.string(table, "commitment").map(|s| s.value),
+                norms: fields.string_list(table, "norms"),
+                doc,
+            }))
+        }
+        Kind::Norm => {
+            fields.known_keys(table, kind_name, NORM_KEYS);
+            let title = fields.required_string(table, "title", kind_name, start);
+            Parsed::Norm(Box::new(Norm {
+                id: slugify(&f.stem),
+                title: title.map(|s| s.value).unwrap_or_default(),
+                category: fields.string(table, "category").map(|s| s.value),
+                agreed: fields.date(table, "agreed").map(|s| s.value),
+                owner: fields.string(table, "owner"),
+                doc,
+            }))
+        }
+        Kind::Case => {
+            fields.known_keys(table, kind_name, CASE_KEYS);
+            let member = fields.required_string(table, "member", kind_name, start);
+            let parsed = member.map(|member| {
+                Parsed::Case(Box::new(Case {
+                    id: slugify(&f.stem),
+                    member,
+                    title: fields.string(table, "title").map(|s| s.value),
+                    questions: fields.string_list(table, "questions"),
+                    doc,
+                }))
+            });
+            diags.append(&mut fields.diags);
+            return parsed;
+        }
+    };
+    diags.append(&mut fields.diags);
+    Some(parsed)
+}
+
+/// Two files whose names make the same URL in one folder (`Ana.md` and
+/// `ana.md`), or two phase folders with the same slug, are an error.
+fn check_duplicate_slugs(l: &mut Loaded) {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut dup =
+        |key: (String, String), file: usize, l_sources: &[Source], diags: &mut Vec<Diagnostic>| {
+            if let Some(&first) = seen.get(&key) {
+                let url = if key.0.is_empty() {
+                    key.1.clone()
+                } else {
+                    format!("{}/{}", key.0, key.1)
+                };
+                diags.push(
+                    Diagnostic::error(
+                        l_sources[file].path.clone(),
+                        Loc::START,
+                        format!(
+                            "`{}` and this file both make the URL /{url}/",
+                            l_sources[first].path
+                        ),
+                    )
+                    .with_hint(Some("rename one of them".into())),
+                );
+            } else {
+                seen.insert(key, file);
+            }
+        };
+    let mut diags = Vec::new();
+    for m in &l.members {
+        dup(
+            ("members".into(), m.id.clone()),
+            m.doc.file,
+            &l.sources,
+            &mut diags,
+        );
+    }
+    for r in &l.roles {
+        dup(
+            ("roles".into(), r.id.clone()),
+            r.doc.file,
+            &l.sources,
+            &mut diags,
+        );
+    }
+    for n in &l.norms {
+        dup(
+            ("norms".into(), n.id.clone()),
+            n.doc.file,
+            &l.sources,
+            &mut diags,
+        );
+    }
+    for c in &l.cases {
+        dup(
+            ("cases".into(), c.id.clone()),
+            c.doc.file,
+            &l.sources,
+            &mut diags,
+        );
+    }
+    for p in &l.pages {
+        dup(
+            (l.phases[p.phase].dir.clone(), p.slug.clone()),
+            p.doc.file,
+            &l.sources,
+            &mut diags,
+        );
+    }
+    let mut phase_slugs: HashMap<&str, &str> = HashMap::new();
+    for p in &l.phases {
+        let reserved = RECORD_DIRS.contains(&p.slug.as_str())
+            || ["progress", "start", "print", "search"].contains(&p.slug.as_str());
+        let path = format!("content/{}", p.dir);
+        if reserved {
+            diags.push(
+                Diagnostic::error(
+                    &path,
+                    Loc::START,
+                    format!(
+                        "phase folder `{}` would take the reserved URL /{}/",
+                        p.dir, p.slug
+                    ),
+                )
+                .with_hint(Some("rename the folder".into())),
+            );
+        } else if p.slug.is_empty() {
+            diags.push(Diagnostic::error(
+                &path,
+                Loc::START,
+                "phase folder name has no letters or digits for a URL",
+            ));
+        } else if let Some(first) = phase_slugs.insert(&p.slug, &p.dir) {
+            diags.push(
+                Diagnostic::error(
+                    &path,
+                    Loc::START,
+                    format!(
+                        "phase folders `{first}` and `{}` both make the URL /{}/",
+                        p.dir, p.slug
+                    ),
+                )
+                .with_hint(Some("rename one of them".into())),
+            );
+        }
+    }
+    for p in &l.pages {
+        if p.slug.is_empty() {
+            diags.push(Diagnostic::error(
+                l.sources[p.doc.file].path.clone(),
+                Loc::START,
+                "file name has no letters or digits for a URL",
+            ));
+        }
+    }
+    l.diags.extend(diags);
+}

@@ -1,0 +1,459 @@
+//! Markdown: one pass at load time finds the headings (with GitHub-style
+//! ids and whether anything is written under them) and the links; a second
+//! pass at render time writes HTML with links rewritten.
+//!
+//! Analysis runs without smart punctuation so that heading text and ids are
+//! computed from what the author typed, exactly as GitHub does; rendering
+//! turns it on. Both passes see the same headings in the same order.
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use std::collections::HashMap;
+
+fn base_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_WIKILINKS
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    /// Plain text of the heading as written.
+    pub text: String,
+    /// Anchor id, unique within the document.
+    pub id: String,
+    /// Byte offset of the heading in the body.
+    pub offset: usize,
+    /// Whether content (not white space, not an HTML comment) follows it
+    /// before the next heading of the same or a higher level.
+    pub has_content: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// `[[target]]` (wiki) or the destination of `[text](target)`.
+    pub target: String,
+    pub wiki: bool,
+    /// Byte offset of the link in the body.
+    pub offset: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    pub headings: Vec<Heading>,
+    /// Wiki links, relative links to `.md` files and `#anchor` links: the
+    /// ones copbook checks and rewrites.
+    pub links: Vec<Link>,
+}
+
+impl Analysis {
+    pub fn has_anchor(&self, id: &str) -> bool {
+        self.headings.iter().any(|h| h.id == id)
+    }
+
+    /// The heading that asks `question`, if the body has one.
+    pub fn question_heading(&self, question: &str) -> Option<&Heading> {
+        let q = normalize_question(question);
+        self.headings
+            .iter()
+            .find(|h| normalize_question(&h.text) == q)
+    }
+}
+
+/// GitHub's heading id rule: lower case, punctuation other than `-` and `_`
+/// dropped, spaces become `-`.
+pub fn github_id(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            '-' | '_' => Some(c),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Hands out unique ids: repeats get `-1`, `-2`, as on GitHub.
+#[derive(Default)]
+pub struct IdGen {
+    seen: HashMap<String, usize>,
+}
+
+impl IdGen {
+    pub fn unique(&mut self, base: String) -> String {
+        let base = if base.is_empty() {
+            "section".to_owned()
+        } else {
+            base
+        };
+        let Some(&n) = self.seen.get(&base) else {
+            self.seen.insert(base.clone(), 0);
+            return base;
+        };
+        let mut n = n;
+        loop {
+            n += 1;
+            let candidate = format!("{base}-{n}");
+            if !self.seen.contains_key(&candidate) {
+                self.seen.insert(base, n);
+                self.seen.insert(candidate.clone(), 0);
+                return candidate;
+            }
+        }
+    }
+}
+
+/// Case, surrounding and repeated white space and typographic quotes are
+/// ignored when a heading is matched to a question.
+pub fn normalize_question(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            match c {
+                '\u{2018}' | '\u{2019}' => out.push('\''),
+                '\u{201c}' | '\u{201d}' => out.push('"'),
+                c => out.extend(c.to_lowercase()),
+            }
+        }
+    }
+    out
+}
+
+/// Counts the characters of `html` outside comments, carrying the
+/// in-comment state across events (a comment may span several).
+fn html_has_content(html: &str, in_comment: &mut bool) -> bool {
+    let mut rest = html;
+    let mut found = false;
+    loop {
+        if *in_comment {
+            match rest.find("-->") {
+                Some(i) => {
+                    *in_comment = false;
+                    rest = &rest[i + 3..];
+                }
+                None => return found,
+            }
+        } else {
+            match rest.find("<!--") {
+                Some(i) => {
+                    found |= !rest[..i].trim().is_empty();
+                    *in_comment = true;
+                    rest = &rest[i + 4..];
+                }
+                None => return found || !rest.trim().is_empty(),
+            }
+        }
+    }
+}
+
+fn is_checked_link(dest: &str) -> bool {
+    if dest.starts_with('#') {
+        return true;
+    }
+    if dest.contains("://")
+        || dest.starts_with("//")
+        || dest.starts_with('/')
+        || dest.starts_with("mailto:")
+    {
+        return false;
+    }
+    let path = dest.split(['#', '?']).next().unwrap_or("");
+    path.to_ascii_lowercase().ends_with(".md")
+}
+
+fn level_num(l: HeadingLevel) -> u8 {
+    l as u8
+}
+
+pub fn analyze(body: &str) -> Analysis {
+    let mut a = Analysis::default();
+    let mut ids = IdGen::default();
+    // Headings still "open": content marks each of them answered.
+    let mut open: Vec<usize> = Vec::new();
+    let mut in_heading: Option<(u8, usize, Option<String>, String)> = None;
+    let mut in_comment = false;
+    let mut wiki_depth = 0usize;
+    for (ev, range) in Parser::new_ext(body, base_options()).into_offset_iter() {
+        let mut content = false;
+        match &ev {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                let level = level_num(*level);
+                while open.last().is_some_and(|&i| a.headings[i].level >= level) {
+                    open.pop();
+                }
+                in_heading = Some((
+                    level,
+                    range.start,
+                    id.as_ref().map(|s| s.to_string()),
+                    String::new(),
+                ));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, offset, custom, text)) = in_heading.take() {
+                    let id = ids.unique(custom.unwrap_or_else(|| github_id(&text)));
+                    // The heading's own text is content of the headings above it.
+                    for &i in &open {
+                        a.headings[i].has_content = true;
+                    }
+                    open.push(a.headings.len());
+                    a.headings.push(Heading {
+                        level,
+                        text: text.trim().to_owned(),
+                        id,
+                        offset,
+                        has_content: false,
+                    });
+                }
+                continue;
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }) => {
+                let wiki = matches!(link_type, LinkType::WikiLink { .. });
+                if wiki {
+                    wiki_depth += 1;
+                }
+                if wiki || is_checked_link(dest_url) {
+                    a.links.push(Link {
+                        target: dest_url.to_string(),
+                        wiki,
+                        offset: range.start,
+                    });
+                }
+                content = wiki;
+            }
+            Event::End(TagEnd::Link) => {
+                wiki_depth = wiki_depth.saturating_sub(1);
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, _, _, text)) = in_heading.as_mut() {
+                    text.push_str(t);
+                }
+                content = !t.trim().is_empty();
+            }
+            Event::Html(h) | Event::InlineHtml(h) => {
+                content = html_has_content(h, &mut in_comment);
+            }
+            Event::InlineMath(_)
+            | Event::DisplayMath(_)
+            | Event::Rule
+            | Event::TaskListMarker(_)
+            | Event::FootnoteReference(_)
+            | Event::Start(Tag::Image { .. }) => content = true,
+            _ => {}
+        }
+        if content && in_heading.is_none() {
+            for &i in &open {
+                a.headings[i].has_content = true;
+            }
+        }
+    }
+    a
+}
+
+/// What a link in the body turns into when rendered.
+pub struct ResolvedLink {
+    /// Relative to the page being rendered.
+    pub href: String,
+    /// The target's title, used as the text of `[[id]]` links.
+    pub title: String,
+}
+
+/// How the renderer learns about the world outside the Markdown.
+pub trait RenderHooks {
+    /// Resolves a link found by `analyze`; `None` leaves it as written.
+    fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink>;
+    /// HTML to insert after the n-th heading (e.g. an "unanswered" mark).
+    fn after_heading(&self, index: usize, heading: &Heading) -> Option<String>;
+}
+
+/// Renders a body to HTML. `analysis` must come from `analyze(body)`.
+pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mut String) {
+    let parser = Parser::new_ext(body, base_options() | Options::ENABLE_SMART_PUNCTUATION);
+    let mut heading_index = 0usize;
+    let mut pending_after: Option<String> = None;
+    // Inside an un-labelled wiki link whose text we replaced.
+    let mut skipping = false;
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for ev in parser {
+        if skipping {
+            if matches!(ev, Event::End(TagEnd::Link)) {
+                skipping = false;
+                events.push(Event::Html(CowStr::Borrowed("</a>")));
+            }
+            continue;
+        }
+        match ev {
+            Event::Start(Tag::Heading {
+                level,
+                id: _,
+                classes,
+                attrs,
+            }) => {
+                let id = analysis
+                    .headings
+                    .get(heading_index)
+                    .map(|h| h.id.clone())
+                    .unwrap_or_default();
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id: Some(CowStr::from(id)),
+                    classes,
+                    attrs,
+                }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some(h) = analysis.headings.get(heading_index) {
+                    events.push(Event::Html(CowStr::from(format!(
+                        " <a class=\"anchor\" href=\"#{}\" aria-label=\"Permalink to this section\">#</a>",
+                        escape_attr(&h.id)
+                    ))));
+                    pending_after = hooks.after_heading(heading_index, h);
+                }
+                heading_index += 1;
+                events.push(Event::End(TagEnd::Heading(level)));
+                if let Some(html) = pending_after.take() {
+                    events.push(Event::Html(CowStr::from(html)));
+                }
+            }
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let wiki = matches!(link_type, LinkType::WikiLink { .. });
+                let resolved = if wiki || is_checked_link(&dest_url) {
+                    hooks.link(&dest_url, wiki)
+                } else {
+                    None
+                };
+                match resolved {
+                    Some(r) if matches!(link_type, LinkType::WikiLink { has_pothole: false }) => {
+                        events.push(Event::Html(CowStr::from(format!(
+                            "<a href=\"{}\">{}",
+                            escape_attr(&r.href),
+                            escape_text(&r.title)
+                        ))));
+                        skipping = true;
+                    }
+                    Some(r) => events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url: CowStr::from(r.href),
+                        title,
+                        id,
+                    })),
+                    None => events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    })),
+                }
+            }
+            other => events.push(other),
+        }
+    }
+    pulldown_cmark::html::push_html(out, events.into_iter());
+}
+
+pub fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    pulldown_cmark_escape_html(&mut out, s);
+    out
+}
+
+pub fn escape_attr(s: &str) -> String {
+    escape_text(s)
+}
+
+fn pulldown_cmark_escape_html(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_ids() {
+        assert_eq!(
+            github_id("What is your group's primary purpose?"),
+            "what-is-your-groups-primary-purpose"
+        );
+        assert_eq!(github_id("A -- b_c"), "a----b_c");
+        let mut g = IdGen::default();
+        assert_eq!(g.unique("a".into()), "a");
+        assert_eq!(g.unique("a".into()), "a-1");
+        assert_eq!(g.unique("a".into()), "a-2");
+    }
+
+    #[test]
+    fn answered_rule() {
+        let a = analyze(
+            "## Q1\n\n<!-- todo -->\n\n## Q2\nYes.\n\n## Q3\n### Sub\n\n## Q4\n<!--\nmulti\n-->\n   \n# Top\n",
+        );
+        let got: Vec<_> = a
+            .headings
+            .iter()
+            .map(|h| (h.text.as_str(), h.has_content))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Q1", false),
+                ("Q2", true),
+                ("Q3", true),
+                ("Sub", false),
+                ("Q4", false),
+                ("Top", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_links() {
+        let a = analyze(
+            "See [[amara]], [[norm:decisions|how]] and [x](../roles/c.md#a), [y](https://e.org) `[[no]]`\n",
+        );
+        let t: Vec<_> = a
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.wiki))
+            .collect();
+        assert_eq!(
+            t,
+            [
+                ("amara", true),
+                ("norm:decisions", true),
+                ("../roles/c.md#a", false)
+            ]
+        );
+        assert_eq!(a.links[1].offset, 15);
+    }
+
+    #[test]
+    fn wiki_anchor_dest() {
+        let a = analyze("[[01-define/purpose#what-is-it]]\n");
+        assert_eq!(a.links[0].target, "01-define/purpose#what-is-it");
+    }
+}

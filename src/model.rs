@@ -1,0 +1,212 @@
+//! The typed records of a handbook as loaded from disk, before any id is
+//! resolved. Everything here is plain data; `resolve` turns it into a
+//! `Handbook`.
+
+use crate::markdown::Analysis;
+use crate::source::{Loc, Spanned};
+use serde::Serialize;
+use std::fmt;
+
+/// A calendar date (TOML local date).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Today's UTC date, from the system clock.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days((secs / 86_400) as i64)
+    }
+
+    /// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    pub fn from_days(z: i64) -> Date {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Option<Date> {
+        let mut it = s.trim().splitn(3, '-');
+        let year = it.next()?.parse().ok()?;
+        let month = it.next()?.parse().ok()?;
+        let day = it.next()?.parse().ok()?;
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Agreed,
+}
+
+pub const STATUSES: &[&str] = &["draft", "agreed"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Participation {
+    Core,
+    Active,
+    Occasional,
+    Peripheral,
+    Sponsor,
+}
+
+pub const PARTICIPATION: &[&str] = &["core", "active", "occasional", "peripheral", "sponsor"];
+
+impl Participation {
+    pub fn parse(s: &str) -> Option<Participation> {
+        Some(match s {
+            "core" => Participation::Core,
+            "active" => Participation::Active,
+            "occasional" => Participation::Occasional,
+            "peripheral" => Participation::Peripheral,
+            "sponsor" => Participation::Sponsor,
+            _ => return None,
+        })
+    }
+}
+
+/// Index of a file in the loaded set of sources.
+pub type FileId = usize;
+
+/// The Markdown body of a record: where it starts in its file and what the
+/// loader found in it (headings, links).
+#[derive(Debug)]
+pub struct Doc {
+    pub file: FileId,
+    pub body_start: usize,
+    pub analysis: Analysis,
+}
+
+/// `book.toml`.
+#[derive(Debug, Clone)]
+pub struct BookConfig {
+    pub title: String,
+    pub description: Option<String>,
+    pub language: String,
+    pub template: Option<String>,
+    pub build_dir: String,
+    pub site_url: String,
+    pub theme: String,
+    pub cname: Option<String>,
+    pub repository: Option<Repository>,
+    pub onboarding: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Repository {
+    pub url: String,
+    pub branch: String,
+}
+
+#[derive(Debug)]
+pub struct Home {
+    pub title: Option<String>,
+    pub doc: Doc,
+}
+
+/// A phase folder such as `01-define/`.
+#[derive(Debug)]
+pub struct Phase {
+    /// Folder name, e.g. `01-define`.
+    pub dir: String,
+    pub slug: String,
+    pub title: String,
+    pub order: i64,
+    pub summary: Option<String>,
+    /// `_phase.md`, when the folder has one.
+    pub doc: Option<Doc>,
+}
+
+#[derive(Debug)]
+pub struct Page {
+    /// Index into the phases, in load order.
+    pub phase: usize,
+    /// File stem as written, e.g. `purpose`.
+    pub stem: String,
+    pub slug: String,
+    pub title: String,
+    pub order: Option<i64>,
+    pub questions: Vec<Spanned<String>>,
+    pub owner: Option<Spanned<String>>,
+    pub status: Option<Status>,
+    pub review_by: Option<Spanned<Date>>,
+    pub members: Vec<Spanned<String>>,
+    pub roles: Vec<Spanned<String>>,
+    pub norms: Vec<Spanned<String>>,
+    pub doc: Doc,
+    /// Where `title` is written (or 1:1), for page-level diagnostics.
+    pub loc: Loc,
+}
+
+#[derive(Debug)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<Spanned<String>>,
+    pub participation: Option<Participation>,
+    pub organization: Option<String>,
+    pub expertise: Vec<String>,
+    pub joined: Option<Date>,
+    pub contact: Option<String>,
+    pub doc: Doc,
+}
+
+#[derive(Debug)]
+pub struct Role {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub responsibilities: Vec<String>,
+    pub commitment: Option<String>,
+    pub norms: Vec<Spanned<String>>,
+    pub doc: Doc,
+    pub loc: Loc,
+}
+
+#[derive(Debug)]
+pub struct Norm {
+    pub id: String,
+    pub title: String,
+    pub category: Option<String>,
+    pub agreed: Option<Date>,
+    pub owner: Option<Spanned<String>>,
+    pub doc: Doc,
+}
+
+#[derive(Debug)]
+pub struct Case {
+    pub id: String,
+    pub member: Spanned<String>,
+    pub title: Option<String>,
+    pub questions: Vec<Spanned<String>>,
+    pub doc: Doc,
+}

@@ -1,0 +1,862 @@
+//! Resolve: turn loaded records into one immutable `Handbook`. Every id in
+//! front matter and every link in a body is looked up here, once; the
+//! results (targets, backlinks, completeness) are what rendering reads.
+
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::load::Loaded;
+use crate::markdown::{IdGen, github_id};
+use crate::model::*;
+use crate::source::{Loc, Source, Spanned};
+use std::collections::{BTreeSet, HashMap};
+
+/// Any document of the site that comes from a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocKey {
+    Home,
+    Phase(usize),
+    Page(usize),
+    Member(usize),
+    Role(usize),
+    Norm(usize),
+    Case(usize),
+}
+
+/// Where a link goes: a document, or one of the generated index pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dest {
+    Doc(DocKey),
+    Index(IndexPage),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IndexPage {
+    Members,
+    Roles,
+    Norms,
+    Cases,
+    Progress,
+}
+
+impl IndexPage {
+    pub fn url(self) -> &'static str {
+        match self {
+            IndexPage::Members => "members/",
+            IndexPage::Roles => "roles/",
+            IndexPage::Norms => "norms/",
+            IndexPage::Cases => "cases/",
+            IndexPage::Progress => "progress/",
+        }
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            IndexPage::Members => "Members",
+            IndexPage::Roles => "Roles",
+            IndexPage::Norms => "Norms",
+            IndexPage::Cases => "Cases for participation",
+            IndexPage::Progress => "Progress",
+        }
+    }
+    fn parse(s: &str) -> Option<IndexPage> {
+        Some(match s {
+            "members" => IndexPage::Members,
+            "roles" => IndexPage::Roles,
+            "norms" => IndexPage::Norms,
+            "cases" => IndexPage::Cases,
+            "progress" => IndexPage::Progress,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub dest: Dest,
+    pub anchor: Option<String>,
+}
+
+/// A question of an answer page or case, and whether the body answers it.
+#[derive(Clone, Debug)]
+pub struct Question {
+    pub text: String,
+    pub loc: Loc,
+    /// Anchor on the rendered page.
+    pub id: String,
+    /// Whether the body has a heading for it (otherwise it is listed apart).
+    pub in_body: bool,
+    pub answered: bool,
+}
+
+/// The resolved handbook: the only thing rendering reads.
+pub struct Handbook {
+    pub config: BookConfig,
+    pub sources: Vec<Source>,
+    pub home: Option<Home>,
+    /// Sorted by `order`, then folder name.
+    pub phases: Vec<Phase>,
+    /// For each phase, its pages in order.
+    pub phase_pages: Vec<Vec<usize>>,
+    /// Sorted by phase, then `order`, then title.
+    pub pages: Vec<Page>,
+    pub members: Vec<Member>,
+    pub roles: Vec<Role>,
+    pub norms: Vec<Norm>,
+    pub cases: Vec<Case>,
+    /// Per page and per case: its questions.
+    pub page_questions: Vec<Vec<Question>>,
+    pub case_questions: Vec<Vec<Question>>,
+    /// Per role: indices of the members who hold it.
+    pub holders: Vec<Vec<usize>>,
+    /// Per member: resolved role indices.
+    pub member_roles: Vec<Vec<usize>>,
+    /// Per role: resolved norm indices.
+    pub role_norms: Vec<Vec<usize>>,
+    /// Page owner (member index), norm owner, case member.
+    pub page_owner: Vec<Option<usize>>,
+    pub norm_owner: Vec<Option<Dest>>,
+    pub case_member: Vec<Option<usize>>,
+    /// Who refers to a document (front matter or body links), in site order.
+    pub referrers: HashMap<DocKey, Vec<DocKey>>,
+    /// The onboarding path, resolved.
+    pub onboarding: Vec<Dest>,
+    pub today: Date,
+    /// Files copied as they are: (source file, output path).
+    pub assets: Vec<(std::path::PathBuf, String)>,
+    /// Map from a source path (`content/roles/x.md`) to its document.
+    by_path: HashMap<String, DocKey>,
+    by_member: HashMap<String, usize>,
+    by_role: HashMap<String, usize>,
+    by_norm: HashMap<String, usize>,
+    by_case: HashMap<String, usize>,
+}
+
+/// What `resolve` produces beside the handbook.
+pub struct Resolved {
+    pub handbook: Handbook,
+    pub diags: Vec<Diagnostic>,
+    /// Unanswered questions, which are errors only under `check --strict`.
+    pub strict_diags: Vec<Diagnostic>,
+}
+
+fn sort_perm<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<usize> {
+    // Returns old index -> new index.
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| cmp(&v[a], &v[b]));
+    let mut old_to_new = vec![0; v.len()];
+    for (new, &old) in idx.iter().enumerate() {
+        old_to_new[old] = new;
+    }
+    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    for &old in &idx {
+        v.push(slots[old].take().expect("each index once"));
+    }
+    old_to_new
+}
+
+type IdMap = HashMap<String, usize>;
+
+fn ids(m: &HashMap<String, usize>) -> impl Iterator<Item = &str> {
+    m.keys().map(String::as_str)
+}
+
+impl Handbook {
+    pub fn url(&self, key: DocKey) -> String {
+        match key {
+            DocKey::Home => String::new(),
+            DocKey::Phase(i) => format!("{}/", self.phases[i].slug),
+            DocKey::Page(i) => {
+                let p = &self.pages[i];
+                format!("{}/{}/", self.phases[p.phase].slug, p.slug)
+            }
+            DocKey::Member(i) => format!("members/{}/", self.members[i].id),
+            DocKey::Role(i) => format!("roles/{}/", self.roles[i].id),
+            DocKey::Norm(i) => format!("norms/{}/", self.norms[i].id),
+            DocKey::Case(i) => format!("cases/{}/", self.cases[i].id),
+        }
+    }
+
+    pub fn dest_url(&self, dest: &Dest) -> String {
+        match dest {
+            Dest::Doc(k) => self.url(*k),
+            Dest::Index(i) => i.url().to_owned(),
+        }
+    }
+
+    pub fn title(&self, key: DocKey) -> &str {
+        match key {
+            DocKey::Home => self.home_title(),
+            DocKey::Phase(i) => &self.phases[i].title,
+            DocKey::Page(i) => &self.pages[i].title,
+            DocKey::Member(i) => &self.members[i].name,
+            DocKey::Role(i) => &self.roles[i].title,
+            DocKey::Norm(i) => &self.norms[i].title,
+            DocKey::Case(i) => self.case_title(i),
+        }
+    }
+
+    pub fn dest_title(&self, dest: &Dest) -> String {
+        match dest {
+            Dest::Doc(k) => self.title(*k).to_owned(),
+            Dest::Index(i) => i.title().to_owned(),
+        }
+    }
+
+    pub fn home_title(&self) -> &str {
+        self.home
+            .as_ref()
+            .and_then(|h| h.title.as_deref())
+            .unwrap_or(&self.config.title)
+    }
+
+    pub fn case_title(&self, i: usize) -> &str {
+        self.cases[i]
+            .title
+            .as_deref()
+            .unwrap_or("Case for participation")
+    }
+
+    pub fn doc(&self, key: DocKey) -> Option<&Doc> {
+        match key {
+            DocKey::Home => self.home.as_ref().map(|h| &h.doc),
+            DocKey::Phase(i) => self.phases[i].doc.as_ref(),
+            DocKey::Page(i) => Some(&self.pages[i].doc),
+            DocKey::Member(i) => Some(&self.members[i].doc),
+            DocKey::Role(i) => Some(&self.roles[i].doc),
+            DocKey::Norm(i) => Some(&self.norms[i].doc),
+            DocKey::Case(i) => Some(&self.cases[i].doc),
+        }
+    }
+
+    pub fn body(&self, doc: &Doc) -> &str {
+        &self.sources[doc.file].text[doc.body_start..]
+    }
+
+    pub fn source_path(&self, key: DocKey) -> Option<&str> {
+        self.doc(key).map(|d| self.sources[d.file].path.as_str())
+    }
+
+    /// Anchors a document has on its rendered page.
+    fn has_anchor(&self, key: DocKey, anchor: &str) -> bool {
+        let in_body = self.doc(key).is_some_and(|d| d.analysis.has_anchor(anchor));
+        let question = match key {
+            DocKey::Page(i) => self.page_questions[i].iter().any(|q| q.id == anchor),
+            DocKey::Case(i) => self.case_questions[i].iter().any(|q| q.id == anchor),
+            _ => false,
+        };
+        in_body || question
+    }
+
+    fn anchors(&self, key: DocKey) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .doc(key)
+            .map(|d| d.analysis.headings.iter().map(|h| h.id.as_str()).collect())
+            .unwrap_or_default();
+        if let DocKey::Page(i) = key {
+            v.extend(self.page_questions[i].iter().map(|q| q.id.as_str()));
+        }
+        v
+    }
+
+    /// Resolves a link target written in the document `from` (a source
+    /// path). One function serves both checking (resolve) and rendering.
+    pub fn resolve_link(
+        &self,
+        from: DocKey,
+        target: &str,
+        wiki: bool,
+    ) -> Result<Target, (String, Option<String>)> {
+        let (path, anchor) = match target.split_once('#') {
+            Some((p, a)) => (p.trim(), Some(a.trim())),
+            None => (target.trim(), None),
+        };
+        let dest = if path.is_empty() {
+            Dest::Doc(from)
+        } else if wiki {
+            self.resolve_wiki(path)?
+        } else {
+            self.resolve_relative(from, path)?
+        };
+        let anchor = match anchor {
+            Some(a) if !a.is_empty() => {
+                let ok = match &dest {
+                    Dest::Doc(k) => self.has_anchor(*k, a),
+                    Dest::Index(_) => false,
+                };
+                if !ok {
+                    let hint = match &dest {
+                        Dest::Doc(k) => did_you_mean(a, self.anchors(*k)),
+                        Dest::Index(_) => None,
+                    };
+                    return Err((
+                        format!(
+                            "`{}` has no heading with the anchor `#{a}`",
+                            self.dest_title(&dest)
+                        ),
+                        hint,
+                    ));
+                }
+                Some(a.to_owned())
+            }
+            _ => None,
+        };
+        Ok(Target { dest, anchor })
+    }
+
+    fn resolve_wiki(&self, path: &str) -> Result<Dest, (String, Option<String>)> {
+        let path = path.trim_end_matches(".md");
+        if let Some((kind, id)) = path.split_once(':') {
+            let (map, dest): (&IdMap, fn(usize) -> DocKey) = match kind {
+                "member" => (&self.by_member, DocKey::Member),
+                "role" => (&self.by_role, DocKey::Role),
+                "norm" => (&self.by_norm, DocKey::Norm),
+                "case" => (&self.by_case, DocKey::Case),
+                "page" => return self.resolve_page_path(id),
+                _ => {
+                    return Err((
+                        format!("unknown link kind `{kind}:`"),
+                        did_you_mean(kind, ["member", "role", "norm", "case", "page"])
+                            .or_else(|| Some("use member:, role:, norm:, case: or page:".into())),
+                    ));
+                }
+            };
+            return match map.get(id) {
+                Some(&i) => Ok(Dest::Doc(dest(i))),
+                None => Err((format!("unknown {kind} `{id}`"), did_you_mean(id, ids(map)))),
+            };
+        }
+        if path.contains('/') {
+            return self.resolve_page_path(path);
+        }
+        let mut hits = Vec::new();
+        if let Some(&i) = self.by_member.get(path) {
+            hits.push(("member", Dest::Doc(DocKey::Member(i))));
+        }
+        if let Some(&i) = self.by_role.get(path) {
+            hits.push(("role", Dest::Doc(DocKey::Role(i))));
+        }
+        if let Some(&i) = self.by_norm.get(path) {
+            hits.push(("norm", Dest::Doc(DocKey::Norm(i))));
+        }
+        if let Some(i) = self
+            .phases
+            .iter()
+            .position(|p| p.dir == path || p.slug == path)
+        {
+            hits.push(("phase", Dest::Doc(DocKey::Phase(i))));
+        }
+        if let Some(ix) = IndexPage::parse(path) {
+            hits.push(("page", Dest::Index(ix)));
+        }
+        if path == "index" || path == "home" {
+            hits.push(("page", Dest::Doc(DocKey::Home)));
+        }
+        match hits.len() {
+            1 => Ok(hits.pop().expect("one").1),
+            0 => {
+                let all = self
+                    .by_member
+                    .keys()
+                    .chain(self.by_role.keys())
+                    .chain(self.by_norm.keys())
+                    .map(String::as_str);
+                Err((
+                    format!("unknown link target `{path}`"),
+                    did_you_mean(path, all),
+                ))
+            }
+            _ => {
+                let kinds: Vec<String> =
+                    hits.iter().map(|(k, _)| format!("`{k}:{path}`")).collect();
+                Err((
+                    format!("link target `{path}` is ambiguous"),
+                    Some(format!("write {}", kinds.join(" or "))),
+                ))
+            }
+        }
+    }
+
+    /// `01-define/purpose` or `define/purpose` (folder and file stem).
+    fn resolve_page_path(&self, path: &str) -> Result<Dest, (String, Option<String>)> {
+        let path = path.trim_matches('/');
+        if let Some(&key) = self.by_path.get(&format!("content/{path}.md")) {
+            return Ok(Dest::Doc(key));
+        }
+        let (dir, stem) = path.rsplit_once('/').unwrap_or((path, ""));
+        if let Some(pi) = self
+            .phases
+            .iter()
+            .position(|p| p.dir == dir || p.slug == dir)
+        {
+            if stem.is_empty() {
+                return Ok(Dest::Doc(DocKey::Phase(pi)));
+            }
+            if let Some(&i) = self.phase_pages[pi]
+                .iter()
+                .find(|&&i| self.pages[i].stem == stem || self.pages[i].slug == stem)
+            {
+                return Ok(Dest::Doc(DocKey::Page(i)));
+            }
+            let names = self.phase_pages[pi]
+                .iter()
+                .map(|&i| self.pages[i].stem.as_str());
+            return Err((
+                format!("phase `{dir}` has no page `{stem}`"),
+                did_you_mean(stem, names),
+            ));
+        }
+        let names = self.phases.iter().map(|p| p.dir.as_str());
+        Err((format!("no page `{path}`"), did_you_mean(dir, names)))
+    }
+
+    fn resolve_relative(&self, from: DocKey, path: &str) -> Result<Dest, (String, Option<String>)> {
+        let from_path = self.source_path(from).unwrap_or("content/index.md");
+        let base = from_path.rsplit_once('/').map_or("", |(d, _)| d);
+        let decoded = percent_decode(path);
+        let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+        for seg in decoded.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s),
+            }
+        }
+        let joined = parts.join("/");
+        match self.by_path.get(&joined) {
+            Some(&k) => Ok(Dest::Doc(k)),
+            None => {
+                let hint = did_you_mean(&joined, self.by_path.keys().map(String::as_str));
+                Err((format!("link to `{path}`: no such file `{joined}`"), hint))
+            }
+        }
+    }
+
+    /// Phase reading order: home, then each phase and its pages.
+    pub fn reading_order(&self) -> Vec<DocKey> {
+        let mut v = vec![DocKey::Home];
+        for (pi, pages) in self.phase_pages.iter().enumerate() {
+            v.push(DocKey::Phase(pi));
+            v.extend(pages.iter().map(|&i| DocKey::Page(i)));
+        }
+        v
+    }
+
+    pub fn progress(&self) -> crate::diag::Progress {
+        let qs = self.page_questions.iter().flatten();
+        crate::diag::Progress {
+            questions: qs.clone().count(),
+            answered: qs.filter(|q| q.answered).count(),
+        }
+    }
+
+    pub fn is_stale(&self, page: usize) -> bool {
+        self.pages[page]
+            .review_by
+            .as_ref()
+            .is_some_and(|d| d.value < self.today)
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn questions_of(questions: &[Spanned<String>], doc: &Doc) -> Vec<Question> {
+    let mut idgen = IdGen::default();
+    for h in &doc.analysis.headings {
+        idgen.unique(h.id.clone());
+    }
+    questions
+        .iter()
+        .map(|q| {
+            let heading = doc.analysis.question_heading(&q.value);
+            Question {
+                text: q.value.clone(),
+                loc: q.loc,
+                id: heading.map_or_else(|| idgen.unique(github_id(&q.value)), |h| h.id.clone()),
+                in_body: heading.is_some(),
+                answered: heading.is_some_and(|h| h.has_content),
+            }
+        })
+        .collect()
+}
+
+pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
+    let mut diags = std::mem::take(&mut l.diags);
+    // Order everything the way readers see it.
+    let phase_map = sort_perm(&mut l.phases, |a, b| {
+        a.order.cmp(&b.order).then_with(|| a.dir.cmp(&b.dir))
+    });
+    for p in &mut l.pages {
+        p.phase = phase_map[p.phase];
+    }
+    sort_perm(&mut l.pages, |a, b| {
+        (a.phase, a.order.unwrap_or(i64::MAX), &a.title, &a.slug).cmp(&(
+            b.phase,
+            b.order.unwrap_or(i64::MAX),
+            &b.title,
+            &b.slug,
+        ))
+    });
+    sort_perm(&mut l.members, |a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    sort_perm(&mut l.roles, |a, b| {
+        a.title
+            .to_lowercase()
+            .cmp(&b.title.to_lowercase())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    sort_perm(&mut l.norms, |a, b| {
+        a.title
+            .to_lowercase()
+            .cmp(&b.title.to_lowercase())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    sort_perm(&mut l.cases, |a, b| a.id.cmp(&b.id));
+
+    let mut phase_pages = vec![Vec::new(); l.phases.len()];
+    for (i, p) in l.pages.iter().enumerate() {
+        phase_pages[p.phase].push(i);
+    }
+    let index_of = |it: &mut dyn Iterator<Item = &String>| -> HashMap<String, usize> {
+        let mut m = HashMap::new();
+        for (i, id) in it.enumerate() {
+            m.entry(id.clone()).or_insert(i);
+        }
+        m
+    };
+    let by_member = index_of(&mut l.members.iter().map(|m| &m.id));
+    let by_role = index_of(&mut l.roles.iter().map(|r| &r.id));
+    let by_norm = index_of(&mut l.norms.iter().map(|n| &n.id));
+    let by_case = index_of(&mut l.cases.iter().map(|c| &c.id));
+
+    let mut by_path = HashMap::new();
+    let mut path_of = |doc: &Doc, key: DocKey| {
+        by_path.insert(l.sources[doc.file].path.clone(), key);
+    };
+    if let Some(h) = &l.home {
+        path_of(&h.doc, DocKey::Home);
+    }
+    for (i, p) in l.phases.iter().enumerate() {
+        if let Some(d) = &p.doc {
+            path_of(d, DocKey::Phase(i));
+        }
+    }
+    for (i, p) in l.pages.iter().enumerate() {
+        path_of(&p.doc, DocKey::Page(i));
+    }
+    for (i, m) in l.members.iter().enumerate() {
+        path_of(&m.doc, DocKey::Member(i));
+    }
+    for (i, r) in l.roles.iter().enumerate() {
+        path_of(&r.doc, DocKey::Role(i));
+    }
+    for (i, n) in l.norms.iter().enumerate() {
+        path_of(&n.doc, DocKey::Norm(i));
+    }
+    for (i, c) in l.cases.iter().enumerate() {
+        path_of(&c.doc, DocKey::Case(i));
+    }
+
+    let page_questions: Vec<Vec<Question>> = l
+        .pages
+        .iter()
+        .map(|p| questions_of(&p.questions, &p.doc))
+        .collect();
+    let case_questions: Vec<Vec<Question>> = l
+        .cases
+        .iter()
+        .map(|c| questions_of(&c.questions, &c.doc))
+        .collect();
+
+    let mut hb = Handbook {
+        config: l.config,
+        sources: l.sources,
+        home: l.home,
+        phases: l.phases,
+        phase_pages,
+        pages: l.pages,
+        members: l.members,
+        roles: l.roles,
+        norms: l.norms,
+        cases: l.cases,
+        page_questions,
+        case_questions,
+        holders: Vec::new(),
+        member_roles: Vec::new(),
+        role_norms: Vec::new(),
+        page_owner: Vec::new(),
+        norm_owner: Vec::new(),
+        case_member: Vec::new(),
+        referrers: HashMap::new(),
+        onboarding: Vec::new(),
+        today,
+        assets: l.assets,
+        by_path,
+        by_member,
+        by_role,
+        by_norm,
+        by_case,
+    };
+
+    let mut refs: HashMap<DocKey, BTreeSet<DocKey>> = HashMap::new();
+    let mut refer = |to: DocKey, from: DocKey| {
+        if to != from {
+            refs.entry(to).or_default().insert(from);
+        }
+    };
+
+    // Front-matter references.
+    let lookup = |hb: &Handbook,
+                  diags: &mut Vec<Diagnostic>,
+                  path: &str,
+                  kind: &str,
+                  r: &Spanned<String>|
+     -> Option<usize> {
+        let map = match kind {
+            "member" => &hb.by_member,
+            "role" => &hb.by_role,
+            _ => &hb.by_norm,
+        };
+        match map.get(r.value.as_str()) {
+            Some(&i) => Some(i),
+            None => {
+                let hint = did_you_mean(&r.value, ids(map))
+                    .or_else(|| Some(format!("add content/{kind}s/{}.md, or fix the id", r.value)));
+                diags.push(
+                    Diagnostic::error(path, r.loc, format!("unknown {kind} `{}`", r.value))
+                        .with_hint(hint),
+                );
+                None
+            }
+        }
+    };
+
+    let mut holders = vec![Vec::new(); hb.roles.len()];
+    let mut member_roles = Vec::with_capacity(hb.members.len());
+    for (mi, m) in hb.members.iter().enumerate() {
+        let path = &hb.sources[m.doc.file].path;
+        let mut v = Vec::new();
+        for r in &m.roles {
+            if let Some(ri) = lookup(&hb, &mut diags, path, "role", r) {
+                if !v.contains(&ri) {
+                    v.push(ri);
+                    holders[ri].push(mi);
+                }
+            }
+        }
+        member_roles.push(v);
+    }
+    let mut role_norms = Vec::with_capacity(hb.roles.len());
+    for (ri, r) in hb.roles.iter().enumerate() {
+        let path = &hb.sources[r.doc.file].path;
+        let mut v = Vec::new();
+        for n in &r.norms {
+            if let Some(ni) = lookup(&hb, &mut diags, path, "norm", n) {
+                v.push(ni);
+                refer(DocKey::Norm(ni), DocKey::Role(ri));
+            }
+        }
+        role_norms.push(v);
+    }
+    let mut page_owner = Vec::with_capacity(hb.pages.len());
+    for (pi, p) in hb.pages.iter().enumerate() {
+        let path = &hb.sources[p.doc.file].path;
+        let me = DocKey::Page(pi);
+        page_owner.push(
+            p.owner
+                .as_ref()
+                .and_then(|o| lookup(&hb, &mut diags, path, "member", o)),
+        );
+        for m in &p.members {
+            if let Some(i) = lookup(&hb, &mut diags, path, "member", m) {
+                refer(DocKey::Member(i), me);
+            }
+        }
+        for r in &p.roles {
+            if let Some(i) = lookup(&hb, &mut diags, path, "role", r) {
+                refer(DocKey::Role(i), me);
+            }
+        }
+        for n in &p.norms {
+            if let Some(i) = lookup(&hb, &mut diags, path, "norm", n) {
+                refer(DocKey::Norm(i), me);
+            }
+        }
+    }
+    let mut norm_owner = Vec::with_capacity(hb.norms.len());
+    for (ni, n) in hb.norms.iter().enumerate() {
+        let path = &hb.sources[n.doc.file].path;
+        let owner = n.owner.as_ref().and_then(|o| {
+            let dest = if let Some(&i) = hb.by_member.get(&o.value) {
+                DocKey::Member(i)
+            } else if let Some(&i) = hb.by_role.get(&o.value) {
+                DocKey::Role(i)
+            } else {
+                let all = ids(&hb.by_member).chain(ids(&hb.by_role));
+                diags.push(
+                    Diagnostic::error(path, o.loc, format!("unknown member or role `{}`", o.value))
+                        .with_hint(did_you_mean(&o.value, all)),
+                );
+                return None;
+            };
+            refer(dest, DocKey::Norm(ni));
+            Some(Dest::Doc(dest))
+        });
+        norm_owner.push(owner);
+    }
+    let mut case_member = Vec::with_capacity(hb.cases.len());
+    for (ci, c) in hb.cases.iter().enumerate() {
+        let path = &hb.sources[c.doc.file].path;
+        let m = lookup(&hb, &mut diags, path, "member", &c.member);
+        if let Some(mi) = m {
+            refer(DocKey::Member(mi), DocKey::Case(ci));
+        }
+        case_member.push(m);
+    }
+
+    // Body links.
+    let mut keys: Vec<DocKey> = hb.reading_order();
+    keys.extend((0..hb.members.len()).map(DocKey::Member));
+    keys.extend((0..hb.roles.len()).map(DocKey::Role));
+    keys.extend((0..hb.norms.len()).map(DocKey::Norm));
+    keys.extend((0..hb.cases.len()).map(DocKey::Case));
+    for &key in &keys {
+        let Some(doc) = hb.doc(key) else { continue };
+        let src = &hb.sources[doc.file];
+        for link in &doc.analysis.links {
+            match hb.resolve_link(key, &link.target, link.wiki) {
+                Ok(t) => {
+                    if let Dest::Doc(to) = t.dest {
+                        refer(to, key);
+                    }
+                }
+                Err((msg, hint)) => {
+                    diags.push(
+                        Diagnostic::error(
+                            src.path.clone(),
+                            src.loc(doc.body_start + link.offset),
+                            msg,
+                        )
+                        .with_hint(hint),
+                    );
+                }
+            }
+        }
+    }
+
+    // Onboarding path: files relative to content/, or an index page name.
+    let mut onboarding = Vec::new();
+    for step in &hb.config.onboarding {
+        let v = step.value.trim().trim_matches('/');
+        let dest = if let Some(ix) = IndexPage::parse(v) {
+            Some(Dest::Index(ix))
+        } else if let Some(&k) = hb.by_path.get(&format!("content/{v}")) {
+            Some(Dest::Doc(k))
+        } else if let Some(pi) = hb.phases.iter().position(|p| p.dir == v) {
+            Some(Dest::Doc(DocKey::Phase(pi)))
+        } else {
+            let candidates = hb.by_path.keys().filter_map(|p| p.strip_prefix("content/"));
+            diags.push(
+                Diagnostic::error("book.toml", step.loc, format!("onboarding step `{v}` is not a page of the handbook"))
+                    .with_hint(did_you_mean(v, candidates).or_else(|| {
+                        Some("use a path under content/ such as `01-define/purpose.md`, or members, roles, norms, progress".into())
+                    })),
+            );
+            None
+        };
+        onboarding.extend(dest);
+    }
+
+    // Warnings: stale pages and vacant roles. Strict-only: unanswered questions.
+    for p in &hb.pages {
+        if let Some(rb) = &p.review_by {
+            if rb.value < today {
+                diags.push(
+                    Diagnostic::warning(
+                        hb.sources[p.doc.file].path.clone(),
+                        rb.loc,
+                        format!("page is stale: its review date {} has passed", rb.value),
+                    )
+                    .with_hint(Some(
+                        "review the page, then move `review-by` forward".into(),
+                    )),
+                );
+            }
+        }
+    }
+    for (ri, r) in hb.roles.iter().enumerate() {
+        if holders[ri].is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    hb.sources[r.doc.file].path.clone(),
+                    r.loc,
+                    format!("role `{}` is vacant: no member holds it", r.id),
+                )
+                .with_hint(Some(format!(
+                    "add \"{}\" to the `roles` of the member who takes it on",
+                    r.id
+                ))),
+            );
+        }
+    }
+    let mut strict_diags = Vec::new();
+    for (pi, p) in hb.pages.iter().enumerate() {
+        for q in hb.page_questions[pi].iter().filter(|q| !q.answered) {
+            let how = if q.in_body {
+                "write the answer under its heading"
+            } else {
+                "add a heading with the question's text and the answer under it"
+            };
+            strict_diags.push(
+                Diagnostic::error(
+                    hb.sources[p.doc.file].path.clone(),
+                    q.loc,
+                    format!("unanswered question: {}", q.text),
+                )
+                .with_hint(Some(how.into())),
+            );
+        }
+    }
+
+    hb.holders = holders;
+    hb.member_roles = member_roles;
+    hb.role_norms = role_norms;
+    hb.page_owner = page_owner;
+    hb.norm_owner = norm_owner;
+    hb.case_member = case_member;
+    hb.onboarding = onboarding;
+    let order: HashMap<DocKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    hb.referrers = refs
+        .into_iter()
+        .map(|(k, set)| {
+            let mut v: Vec<DocKey> = set.into_iter().collect();
+            v.sort_by_key(|k| order.get(k).copied().unwrap_or(usize::MAX));
+            (k, v)
+        })
+        .collect();
+    Resolved {
+        handbook: hb,
+        diags,
+        strict_diags,
+    }
+}

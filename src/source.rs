@@ -1,0 +1,87 @@
+//! Source files as read from disk, with the line index that turns byte
+//! offsets into the `line:col` positions every diagnostic carries.
+
+use serde::Serialize;
+
+/// A 1-based line and column (columns count characters, as editors do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Loc {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Loc {
+    pub const START: Loc = Loc { line: 1, col: 1 };
+}
+
+/// A value from a source file together with where it was written, so that a
+/// later stage (resolve) can still point at the exact spot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, loc: Loc) -> Self {
+        Spanned { value, loc }
+    }
+}
+
+/// One file of the handbook. `path` is relative to the book root with `/`
+/// separators, as diagnostics print it.
+#[derive(Debug)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Takes the file's text; a leading BOM is dropped so that offsets and
+    /// columns match what an editor shows.
+    pub fn new(path: String, text: String) -> Source {
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Source {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The line and column of a byte offset (clamped to the text).
+    pub fn loc(&self, offset: usize) -> Loc {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let mut end = offset;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        Loc {
+            line: line as u32 + 1,
+            col: col as u32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_map_to_lines_and_char_columns() {
+        let s = Source::new("a.md".into(), "\u{feff}ab\r\nÉté x\n".into());
+        assert_eq!(s.loc(0), Loc { line: 1, col: 1 });
+        assert_eq!(s.loc(4), Loc { line: 2, col: 1 });
+        // "Été " is 6 bytes, 4 chars: x is column 5.
+        assert_eq!(s.loc(10), Loc { line: 2, col: 5 });
+        assert_eq!(s.loc(999), Loc { line: 3, col: 1 });
+    }
+}

@@ -1,0 +1,155 @@
+//! The theme: tera templates and assets embedded in the binary, each of
+//! which a file of the same name in the handbook's `themes/NAME/` replaces.
+
+use crate::diag::Diagnostic;
+use crate::source::Loc;
+use std::path::Path;
+use tera::{Context, Tera};
+
+/// Built-in files of the default theme: (name, contents).
+const BUILTIN: &[(&str, &str)] = &[
+    ("base.html", include_str!("../themes/default/base.html")),
+    ("nav.html", include_str!("../themes/default/nav.html")),
+    ("index.html", include_str!("../themes/default/index.html")),
+    ("phase.html", include_str!("../themes/default/phase.html")),
+    ("page.html", include_str!("../themes/default/page.html")),
+    ("member.html", include_str!("../themes/default/member.html")),
+    (
+        "members.html",
+        include_str!("../themes/default/members.html"),
+    ),
+    ("role.html", include_str!("../themes/default/role.html")),
+    ("roles.html", include_str!("../themes/default/roles.html")),
+    ("norm.html", include_str!("../themes/default/norm.html")),
+    ("norms.html", include_str!("../themes/default/norms.html")),
+    ("case.html", include_str!("../themes/default/case.html")),
+    ("cases.html", include_str!("../themes/default/cases.html")),
+    (
+        "progress.html",
+        include_str!("../themes/default/progress.html"),
+    ),
+    ("404.html", include_str!("../themes/default/404.html")),
+];
+
+const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");
+
+pub struct Theme {
+    tera: Tera,
+    /// Output path of the stylesheet, with a content hash for cache busting.
+    pub css_path: String,
+    pub css: Vec<u8>,
+    /// Where each template came from, for error messages.
+    origins: Vec<(String, String)>,
+}
+
+/// FNV-1a: a stable hash for asset names (the same bytes give the same
+/// name on every machine and Rust version).
+pub fn content_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{:08x}", h >> 32)
+}
+
+impl Theme {
+    /// Loads the built-in theme, overridden by `themes/<name>/` under `root`.
+    pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
+        let dir = root.join("themes").join(name);
+        let mut diags = Vec::new();
+        let mut origins = Vec::new();
+        let mut templates: Vec<(String, String)> = Vec::new();
+        for (file, text) in BUILTIN {
+            let over = dir.join(file);
+            let (origin, text) = if over.is_file() {
+                let rel = format!("themes/{name}/{file}");
+                match crate::load::read_text(&over, &rel) {
+                    Ok(t) => (rel, t),
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                }
+            } else {
+                (format!("(built-in theme)/{file}"), (*text).to_owned())
+            };
+            origins.push(((*file).to_owned(), origin));
+            templates.push(((*file).to_owned(), text));
+        }
+        if name != "default" && !dir.is_dir() {
+            diags.push(
+                Diagnostic::error(
+                    "book.toml",
+                    Loc::START,
+                    format!("theme `{name}` not found: no folder themes/{name}/"),
+                )
+                .with_hint(Some(
+                    "create the folder, or remove `theme` from [build] to use the default theme"
+                        .into(),
+                )),
+            );
+        }
+        let css = match dir.join("style.css") {
+            p if p.is_file() => {
+                match crate::load::read_text(&p, &format!("themes/{name}/style.css")) {
+                    Ok(t) => t.into_bytes(),
+                    Err(d) => {
+                        diags.push(d);
+                        Vec::new()
+                    }
+                }
+            }
+            _ => BUILTIN_CSS.as_bytes().to_vec(),
+        };
+        let mut tera = Tera::default();
+        for (file, text) in &templates {
+            if let Err(e) = tera.add_raw_template(file, text) {
+                let origin = origins
+                    .iter()
+                    .find(|(f, _)| f == file)
+                    .map_or(file.as_str(), |(_, o)| o.as_str());
+                diags.push(Diagnostic::error(
+                    origin,
+                    Loc::START,
+                    format!("template error: {}", flatten_error(&e)),
+                ));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        Ok(Theme {
+            tera,
+            css_path: format!("assets/style-{}.css", content_hash(&css)),
+            css,
+            origins,
+        })
+    }
+
+    pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Diagnostic> {
+        self.tera.render(template, ctx).map_err(|e| {
+            let origin = self
+                .origins
+                .iter()
+                .find(|(f, _)| f == template)
+                .map_or(template, |(_, o)| o.as_str());
+            Diagnostic::error(
+                origin,
+                Loc::START,
+                format!("template error: {}", flatten_error(&e)),
+            )
+        })
+    }
+}
+
+fn flatten_error(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s.replace('\n', " ")
+}

@@ -1,0 +1,153 @@
+//! Write: put the rendered site into a staging folder beside the build
+//! dir, then swap it in with renames, so that a failed or interrupted build
+//! leaves the previous site as it was. Nothing outside the build dir (and
+//! its staging siblings) is ever deleted.
+
+use crate::render::OutFile;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Marks a folder as a copbook build, so that copbook only ever replaces
+/// folders it made.
+pub const MARKER: &str = ".copbook-build";
+
+fn absolute(p: &Path) -> PathBuf {
+    // Canonicalize the longest existing ancestor; keep the rest as written.
+    let mut existing = p.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        out.push(name);
+    }
+    out
+}
+
+/// Refuses a build dir that would overwrite the handbook or the system:
+/// `/`, the home folder, the book root, `content/`, or an ancestor of them,
+/// or a folder inside `content/`.
+pub fn check_dest(root: &Path, dest: &Path) -> Result<(), String> {
+    let root = absolute(root);
+    let dest = absolute(dest);
+    let content = root.join("content");
+    let home = std::env::var_os("HOME").map(|h| absolute(Path::new(&h)));
+    let shown = dest.display();
+    if dest.parent().is_none() {
+        return Err(format!(
+            "refusing to build into `{shown}`: it is the file system root"
+        ));
+    }
+    if home.as_deref() == Some(dest.as_path()) {
+        return Err(format!(
+            "refusing to build into `{shown}`: it is your home folder"
+        ));
+    }
+    if root.starts_with(&dest) {
+        return Err(format!(
+            "refusing to build into `{shown}`: it holds the handbook itself"
+        ));
+    }
+    if dest.starts_with(&content) {
+        return Err(format!(
+            "refusing to build into `{shown}`: it is inside content/"
+        ));
+    }
+    if dest.starts_with(root.join("static")) || dest.starts_with(root.join("themes")) {
+        return Err(format!(
+            "refusing to build into `{shown}`: it is inside the handbook's sources"
+        ));
+    }
+    if dest.is_file() {
+        return Err(format!("refusing to build into `{shown}`: it is a file"));
+    }
+    if dest.is_dir()
+        && !dest.join(MARKER).exists()
+        && fs::read_dir(&dest)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(format!(
+            "refusing to replace `{shown}`: it is not empty and was not made by copbook; remove it or choose another folder with -d"
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `files` (and copies `assets`) into `dest` atomically.
+pub fn write_site(dest: &Path, files: &[OutFile], assets: &[(PathBuf, String)]) -> io::Result<()> {
+    let dest = absolute(dest);
+    let parent = dest
+        .parent()
+        .ok_or_else(|| io::Error::other("build dir has no parent"))?;
+    let name = dest
+        .file_name()
+        .ok_or_else(|| io::Error::other("build dir has no name"))?
+        .to_string_lossy()
+        .into_owned();
+    fs::create_dir_all(parent)?;
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.staging-{pid}"));
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    for stale in [&staging, &old] {
+        if stale.exists() {
+            fs::remove_dir_all(stale)?;
+        }
+    }
+    let result = (|| {
+        fs::create_dir_all(&staging)?;
+        let mut dirs = std::collections::HashSet::new();
+        let mut ensure_dir = |p: &Path| -> io::Result<()> {
+            if let Some(d) = p.parent() {
+                if dirs.insert(d.to_path_buf()) {
+                    fs::create_dir_all(d)?;
+                }
+            }
+            Ok(())
+        };
+        for (src, out) in assets {
+            let target = staging.join(out);
+            ensure_dir(&target)?;
+            fs::copy(src, &target)?;
+        }
+        for f in files {
+            let target = staging.join(&f.path);
+            ensure_dir(&target)?;
+            let mut w = io::BufWriter::new(fs::File::create(&target)?);
+            w.write_all(&f.bytes)?;
+            w.flush()?;
+        }
+        fs::write(
+            staging.join(MARKER),
+            b"This folder was written by copbook and is replaced on each build.\n",
+        )?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let had_old = dest.exists();
+    if had_old {
+        fs::rename(&dest, &old)?;
+    }
+    if let Err(e) = fs::rename(&staging, &dest) {
+        if had_old {
+            let _ = fs::rename(&old, &dest);
+        }
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if had_old {
+        fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
