@@ -89,25 +89,29 @@ pub fn render_site(hb: &Handbook, theme: &Theme) -> Result<Vec<OutFile>, Vec<Dia
     Ok(files)
 }
 
-pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
-    let checked =
-        check(&opts.root, opts.today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
+/// A rendered site held in memory, with the diagnostics of its build.
+pub struct Site {
+    pub files: Vec<OutFile>,
+    /// Files copied as they are: (source file, output path).
+    pub assets: Vec<(PathBuf, String)>,
+    pub report: Report,
+    pub handbook: Handbook,
+    pub css_path: String,
+}
+
+/// Loads, resolves and renders, writing nothing. `serve` and `build` both
+/// start here.
+pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, BuildError> {
+    let checked = check(root, today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
     let Checked {
         mut handbook,
         mut report,
         ..
     } = checked;
-    if let Some(url) = &opts.site_url {
+    if let Some(url) = site_url {
         handbook.config.site_url = crate::urls::normalize_site_url(url);
     }
-    let dest = opts
-        .dest
-        .clone()
-        .unwrap_or_else(|| opts.root.join(&handbook.config.build_dir));
-    if let Err(msg) = write::check_dest(&opts.root, &dest) {
-        return Err(BuildError::Output(msg));
-    }
-    let theme = match Theme::load(&opts.root, &handbook.config.theme) {
+    let theme = match Theme::load(root, &handbook.config.theme) {
         Ok(t) => Some(t),
         Err(d) => {
             report.errors.extend(d);
@@ -125,14 +129,37 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
             return Err(BuildError::Invalid(report));
         }
     };
-    let assets = &handbook.assets;
-    let pages = files.iter().filter(|f| f.path.ends_with(".html")).count();
-    write::write_site(&dest, &files, assets)
+    Ok(Site {
+        files,
+        assets: handbook.assets.clone(),
+        report,
+        css_path: theme.css_path.clone(),
+        handbook,
+    })
+}
+
+pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
+    // Refuse a dangerous destination before doing any work.
+    let config_dir = load::configured_build_dir(&opts.root);
+    let dest = opts
+        .dest
+        .clone()
+        .unwrap_or_else(|| opts.root.join(config_dir));
+    if let Err(msg) = write::check_dest(&opts.root, &dest) {
+        return Err(BuildError::Output(msg));
+    }
+    let site = site(&opts.root, opts.today, opts.site_url.as_deref())?;
+    let pages = site
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .count();
+    write::write_site(&dest, &site.files, &site.assets)
         .map_err(|e| BuildError::Output(format!("cannot write {}: {e}", dest.display())))?;
     Ok(Built {
         dest,
         pages,
-        report,
+        report: site.report,
     })
 }
 

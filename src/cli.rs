@@ -5,6 +5,7 @@ use crate::build::{self, BuildError, BuildOptions};
 use crate::diag::Report;
 use crate::model::Date;
 use clap::{Parser, Subcommand, ValueEnum};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,26 @@ site untouched. Errors are printed as path:line:col and the exit status is 1."
         #[arg(long, value_name = "URL")]
         site_url: Option<String>,
     },
+    /// Build, serve on 127.0.0.1:3000, watch, rebuild and reload open pages
+    #[command(
+        long_about = "Builds the site in memory and serves it. Every save rebuilds and reloads \
+open pages; when an edit breaks the handbook, the last good site stays and the error shows in \
+the page and the terminal until it is fixed. Nothing is written to the build dir."
+    )]
+    Serve {
+        /// The handbook's folder (the one with book.toml)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Port to listen on
+        #[arg(short, long, default_value_t = 3000)]
+        port: u16,
+        /// Address to bind to (loopback by default, so only this machine can see it)
+        #[arg(short, long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Open the site in a browser
+        #[arg(long)]
+        open: bool,
+    },
     /// Validate everything build validates, without writing anything
     #[command(
         long_about = "Loads and resolves the handbook and reports every problem in one run. \
@@ -61,6 +82,48 @@ also fails on unanswered questions."
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Start a handbook from a question template
+    #[command(
+        long_about = "Writes book.toml, content/ with every guiding question of the template \
+(each a heading with a placeholder that does not count as an answer), starter roles and norms, \
+an example member, .gitignore, a GitHub Pages workflow and a README. Refuses to overwrite \
+existing files unless --force is given."
+    )]
+    Init {
+        /// Folder to create the handbook in
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Question template (see `copbook templates`)
+        #[arg(long, default_value = "lifecycle")]
+        template: String,
+        /// The community's name (default: the folder's name)
+        #[arg(long)]
+        title: Option<String>,
+        /// Overwrite files that already exist
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a member, role, norm, page or case, with every field documented
+    #[command(
+        long_about = "Writes content/<folder>/ID.md with every field and a comment on what it \
+means. Works from the book root or any folder below it. ID must be a slug (lower-case letters, \
+digits, - and _); `new case MEMBER` writes the case for participation of an existing member."
+    )]
+    New {
+        /// What to add
+        #[arg(value_enum)]
+        kind: crate::scaffold::NewKind,
+        /// The new record's id (its file name and URL)
+        id: String,
+        /// For pages: the phase folder, e.g. 01-define
+        #[arg(long)]
+        phase: Option<String>,
+        /// Title or name (default: from the id)
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// List the built-in question templates
+    Templates,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -123,6 +186,24 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Command::Serve {
+            dir,
+            port,
+            bind,
+            open,
+        } => {
+            let opts = crate::serve::ServeOptions {
+                root: dir,
+                port,
+                bind,
+                open,
+                today,
+            };
+            match crate::serve::serve(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(m) => fail(&m),
+            }
+        }
         Command::Check {
             dir,
             strict,
@@ -138,6 +219,88 @@ pub fn run() -> ExitCode {
             }
             Err(crate::load::NotABook(m)) => fail(&m),
         },
+        Command::Init {
+            dir,
+            template,
+            title,
+            force,
+        } => {
+            let opts = crate::scaffold::InitOptions {
+                dir,
+                template,
+                title,
+                force,
+            };
+            match crate::scaffold::init(&opts) {
+                Ok(files) => {
+                    eprintln!(
+                        "wrote {} files into {}; next: `copbook build {}`",
+                        files.len(),
+                        opts.dir.display(),
+                        opts.dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(m) => fail(&m),
+            }
+        }
+        Command::New {
+            kind,
+            id,
+            phase,
+            title,
+        } => {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            let Some(root) = crate::scaffold::find_root(&cwd) else {
+                return fail(
+                    "no book.toml here or in any folder above; run this inside a handbook, or start one with `copbook init`",
+                );
+            };
+            let opts = crate::scaffold::NewOptions {
+                kind,
+                id,
+                phase,
+                title,
+                today,
+            };
+            match crate::scaffold::new_record(&root, &opts) {
+                Ok(path) => {
+                    println!("{path}");
+                    ExitCode::SUCCESS
+                }
+                Err(m) => fail(&m),
+            }
+        }
+        Command::Templates => {
+            let mut out = String::new();
+            for name in crate::templates::names() {
+                match crate::templates::template(name) {
+                    Ok(t) => {
+                        let _ = writeln!(
+                            out,
+                            "{name:<14} {} ({} phases, {} questions)",
+                            t.description,
+                            t.phases.len(),
+                            t.question_count()
+                        );
+                    }
+                    Err(m) => return fail(&m),
+                }
+            }
+            match crate::templates::case() {
+                Ok(c) => {
+                    let n: usize = c.sections.iter().map(|s| s.questions.len()).sum();
+                    let _ = writeln!(
+                        out,
+                        "{:<14} {} ({n} questions; used by `copbook new case MEMBER`)",
+                        c.name, c.description
+                    );
+                }
+                Err(m) => return fail(&m),
+            }
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
     }
 }
 

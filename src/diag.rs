@@ -122,8 +122,17 @@ impl Report {
     }
 
     pub fn to_text(&self) -> String {
+        Self::text_of(self.errors.iter().chain(&self.warnings))
+    }
+
+    /// The errors alone, as text (what `serve` shows in the page).
+    pub fn errors_text(&self) -> String {
+        Self::text_of(self.errors.iter())
+    }
+
+    fn text_of<'a>(diags: impl Iterator<Item = &'a Diagnostic>) -> String {
         let mut out = String::new();
-        for d in self.errors.iter().chain(&self.warnings) {
+        for d in diags {
             let sev = match d.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",

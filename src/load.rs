@@ -117,6 +117,16 @@ pub fn read_text(path: &Path, rel: &str) -> Result<String, Diagnostic> {
     })
 }
 
+/// `[build] build-dir` as written in book.toml ("book" when absent or
+/// unreadable), read before anything else so a bad destination is refused
+/// before any work is done.
+pub fn configured_build_dir(root: &Path) -> String {
+    let text = std::fs::read_to_string(root.join("book.toml")).unwrap_or_default();
+    let src = Source::new("book.toml".into(), text);
+    let mut diags = Vec::new();
+    parse_config(&src, &mut diags).map_or_else(|| "book".to_owned(), |c| c.build_dir)
+}
+
 pub fn load(root: &Path) -> Result<Loaded, NotABook> {
     let book_toml = root.join("book.toml");
     if !book_toml.is_file() {

@@ -1,0 +1,725 @@
+//! `copbook serve`: build in memory, serve over HTTP on loopback, watch the
+//! sources, rebuild, and push reloads (or errors) to open browsers with
+//! Server-Sent Events. Nothing is written to disk: the publishable build
+//! dir never sees the live-reload script.
+
+use crate::build::{self, BuildError};
+use crate::model::Date;
+use notify::Watcher;
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// The live-reload client, served at `/__copbook/live.js`.
+const LIVE_JS: &str = include_str!("../themes/live.js");
+const EVENTS_PATH: &str = "/__copbook/events";
+const LIVE_PATH: &str = "/__copbook/live.js";
+
+/// Quiet time after a file event before rebuilding: long enough to fold an
+/// editor's burst of events (write, rename, chmod) into one rebuild, short
+/// enough not to be felt.
+const QUIET: Duration = Duration::from_millis(5);
+
+/// What is being served: the last good site, and the error of the latest
+/// build if it failed.
+/// Output path -> bytes.
+type Files = HashMap<String, Arc<[u8]>>;
+
+struct State {
+    files: Files,
+    /// Diagnostics of the latest failed build, as text.
+    error: Option<String>,
+    version: u64,
+}
+
+/// A message for open pages.
+#[derive(Clone, Debug)]
+enum Event {
+    Reload(u64),
+    Css(String),
+    Error(String),
+    Ok,
+}
+
+impl Event {
+    fn sse(&self) -> String {
+        let (name, data) = match self {
+            Event::Reload(v) => ("reload", v.to_string()),
+            Event::Css(path) => ("css", path.clone()),
+            Event::Error(text) => ("error", text.clone()),
+            Event::Ok => ("ok", String::new()),
+        };
+        let mut out = format!("event: {name}\n");
+        for line in data.split('\n') {
+            out.push_str("data: ");
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// Shared between the HTTP workers, the SSE clients and the rebuild loop.
+struct Shared {
+    state: RwLock<Arc<State>>,
+    clients: Mutex<Vec<Sender<Event>>>,
+}
+
+impl Shared {
+    fn snapshot(&self) -> Arc<State> {
+        self.state
+            .read()
+            .map(|s| Arc::clone(&s))
+            .unwrap_or_else(|e| Arc::clone(&e.into_inner()))
+    }
+
+    fn broadcast(&self, ev: &Event) {
+        if let Ok(mut clients) = self.clients.lock() {
+            clients.retain(|c| c.send(ev.clone()).is_ok());
+        }
+    }
+
+    fn set(&self, state: State) {
+        match self.state.write() {
+            Ok(mut s) => *s = Arc::new(state),
+            Err(e) => *e.into_inner() = Arc::new(state),
+        }
+    }
+}
+
+pub struct ServeOptions {
+    pub root: PathBuf,
+    pub port: u16,
+    pub bind: String,
+    pub open: bool,
+    pub today: Date,
+}
+
+/// Builds the site in memory, reading static files too.
+fn build_files(root: &Path, today: Date) -> Result<(Files, usize, String), String> {
+    match build::site(root, today, Some("/")) {
+        Ok(site) => {
+            let mut files: Files = HashMap::with_capacity(site.files.len() + site.assets.len());
+            for (src, out) in &site.assets {
+                match std::fs::read(src) {
+                    Ok(b) => {
+                        files.insert(out.clone(), b.into());
+                    }
+                    Err(e) => return Err(format!("{}: error: cannot read: {e}\n", src.display())),
+                }
+            }
+            let pages = site
+                .files
+                .iter()
+                .filter(|f| f.path.ends_with(".html"))
+                .count();
+            for f in site.files {
+                files.insert(f.path, f.bytes.into());
+            }
+            let warnings = site.report.to_text();
+            Ok((files, pages, warnings))
+        }
+        Err(BuildError::Invalid(report)) => Err(report.errors_text()),
+        Err(BuildError::NotABook(m) | BuildError::Output(m)) => Err(format!("error: {m}\n")),
+    }
+}
+
+/// Which files differ between two builds; `css` is set when the only
+/// change is the stylesheet.
+fn diff(old: &Files, new: &Files) -> (usize, Option<String>) {
+    let css_of = |m: &Files| {
+        m.keys()
+            .find(|k| k.starts_with("assets/style-") && k.ends_with(".css"))
+            .cloned()
+    };
+    let (old_css, new_css) = (css_of(old), css_of(new));
+    let css_changed = old_css != new_css;
+    let mut changed = 0;
+    let mut only_css = true;
+    for (path, bytes) in new {
+        match old.get(path) {
+            Some(prev) if prev == bytes => {}
+            Some(prev) if css_changed && path.ends_with(".html") => {
+                changed += 1;
+                let (o, n) = (
+                    old_css.as_deref().unwrap_or(""),
+                    new_css.as_deref().unwrap_or(""),
+                );
+                let a = String::from_utf8_lossy(prev).replace(o, "");
+                let b = String::from_utf8_lossy(bytes).replace(n, "");
+                only_css &= a == b;
+            }
+            _ => {
+                changed += 1;
+                if Some(path) != new_css.as_ref() {
+                    only_css = false;
+                }
+            }
+        }
+    }
+    for path in old.keys() {
+        if !new.contains_key(path) {
+            changed += 1;
+            if Some(path) != old_css.as_ref() {
+                only_css = false;
+            }
+        }
+    }
+    let css = if css_changed && only_css {
+        new_css
+    } else {
+        None
+    };
+    (changed, css)
+}
+
+pub fn serve(opts: ServeOptions) -> Result<(), String> {
+    let root = opts
+        .root
+        .canonicalize()
+        .map_err(|e| format!("cannot open {}: {e}", opts.root.display()))?;
+    if !root.join("book.toml").is_file() {
+        return Err(format!(
+            "no book.toml in {}; run `copbook init` to start a handbook, or pass the handbook's folder",
+            root.display()
+        ));
+    }
+    let addr: SocketAddr = format!("{}:{}", opts.bind, opts.port)
+        .parse()
+        .map_err(|_| {
+            format!(
+                "`{}` is not an IP address to bind to; use 127.0.0.1 (the default) or ::1",
+                opts.bind
+            )
+        })?;
+    let server = tiny_http::Server::http(addr).map_err(|e| {
+        format!("cannot listen on http://{addr}: {e}; is another server using port {}? Try -p with another port", opts.port)
+    })?;
+    let server = Arc::new(server);
+    let started = Instant::now();
+    let (files, error, warnings) = match build_files(&root, opts.today) {
+        Ok((files, pages, warnings)) => {
+            eprint!("{warnings}");
+            eprintln!(
+                "built {pages} pages in {} ms",
+                started.elapsed().as_millis()
+            );
+            (files, None, warnings)
+        }
+        Err(text) => {
+            eprint!("{text}");
+            eprintln!("the handbook has errors; serving an error page until they are fixed");
+            (HashMap::new(), Some(text), String::new())
+        }
+    };
+    let shared = Arc::new(Shared {
+        state: RwLock::new(Arc::new(State {
+            files,
+            error,
+            version: 1,
+        })),
+        clients: Mutex::new(Vec::new()),
+    });
+    let url = format!("http://{addr}/");
+    eprintln!("serving {} at {url} (Ctrl-C to stop)", root.display());
+
+    let workers = std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .clamp(4, 16);
+    for _ in 0..workers {
+        let server = Arc::clone(&server);
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            while let Ok(req) = server.recv() {
+                handle(req, &shared);
+            }
+        });
+    }
+    if opts.open {
+        open_browser(&url);
+    }
+    watch_loop(&root, opts.today, &shared, warnings)
+}
+
+fn open_browser(url: &str) {
+    let cmd = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(cmd).arg(url).spawn() {
+        eprintln!("could not open a browser ({cmd}: {e}); open {url} yourself");
+    }
+}
+
+/// Sources worth watching; everything else under the root (the build dir,
+/// target/, .git) is ignored.
+fn is_source(root: &Path, p: &Path) -> bool {
+    let Ok(rel) = p.strip_prefix(root) else {
+        return false;
+    };
+    let mut comps = rel.components();
+    let first = comps
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ignored = name.starts_with('.')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.starts_with('#')
+        || name == "4913";
+    match first.as_str() {
+        "book.toml" => true,
+        "content" | "themes" | "static" => !ignored || rel.components().count() == 1,
+        _ => false,
+    }
+}
+
+const SOURCE_DIRS: [&str; 3] = ["content", "themes", "static"];
+
+fn watch_loop(
+    root: &Path,
+    today: Date,
+    shared: &Shared,
+    mut last_warnings: String,
+) -> Result<(), String> {
+    let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
+    // Native events where the platform has them; polling otherwise.
+    let native: Option<Box<dyn Watcher>> =
+        notify::recommended_watcher(tx.clone())
+            .ok()
+            .and_then(|mut w| {
+                w.watch(root, notify::RecursiveMode::NonRecursive).ok()?;
+                Some(Box::new(w) as Box<dyn Watcher>)
+            });
+    let mut watcher = match native {
+        Some(w) => w,
+        None => {
+            eprintln!("native file events are not available; polling for changes every 200 ms");
+            let config = notify::Config::default().with_poll_interval(Duration::from_millis(200));
+            let mut w: Box<dyn Watcher> = Box::new(
+                notify::PollWatcher::new(tx, config)
+                    .map_err(|e| format!("cannot watch files: {e}"))?,
+            );
+            w.watch(root, notify::RecursiveMode::NonRecursive)
+                .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+            w
+        }
+    };
+    let mut watched: Vec<&str> = Vec::new();
+    let mut watch_new_dirs = |w: &mut Box<dyn Watcher>| {
+        for d in SOURCE_DIRS {
+            if !watched.contains(&d) && root.join(d).is_dir() {
+                match w.watch(&root.join(d), notify::RecursiveMode::Recursive) {
+                    Ok(()) => watched.push(d),
+                    Err(e) => eprintln!("cannot watch {d}/: {e}"),
+                }
+            }
+        }
+    };
+    watch_new_dirs(&mut watcher);
+    loop {
+        // The first relevant event, then a short quiet window; events that
+        // arrive while rebuilding wait in the channel for the next round.
+        wait_relevant(&rx, root, None)?;
+        while wait_relevant(&rx, root, Some(QUIET))? {}
+        watch_new_dirs(&mut watcher);
+        rebuild(root, today, shared, &mut last_warnings);
+    }
+}
+
+/// Waits for an event about a source file. With `timeout`, returns
+/// Ok(false) when none came in time.
+fn wait_relevant(
+    rx: &Receiver<notify::Result<notify::Event>>,
+    root: &Path,
+    timeout: Option<Duration>,
+) -> Result<bool, String> {
+    loop {
+        let ev = match timeout {
+            None => rx
+                .recv()
+                .map_err(|_| "the file watcher stopped".to_owned())?,
+            Some(t) => match rx.recv_timeout(t) {
+                Ok(ev) => ev,
+                Err(RecvTimeoutError::Timeout) => return Ok(false),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err("the file watcher stopped".into());
+                }
+            },
+        };
+        match ev {
+            Ok(ev) => {
+                if matches!(ev.kind, notify::EventKind::Access(_)) {
+                    continue;
+                }
+                if ev.paths.iter().any(|p| is_source(root, p)) {
+                    return Ok(true);
+                }
+            }
+            Err(e) => eprintln!("file watcher: {e}"),
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Rebuilds and tells open pages; `last_warnings` keeps the terminal quiet
+/// when the warnings have not changed since the previous build.
+fn rebuild(root: &Path, today: Date, shared: &Shared, last_warnings: &mut String) {
+    let started = Instant::now();
+    let prev = shared.snapshot();
+    match build_files(root, today) {
+        Ok((files, _pages, warnings)) => {
+            let (changed, css) = diff(&prev.files, &files);
+            let was_error = prev.error.is_some();
+            let version = prev.version + u64::from(changed > 0);
+            shared.set(State {
+                files,
+                error: None,
+                version,
+            });
+            if warnings != *last_warnings {
+                eprint!("{warnings}");
+                *last_warnings = warnings;
+            }
+            let ms = started.elapsed().as_millis();
+            if changed == 0 {
+                eprintln!("rebuilt in {ms} ms; no page changed");
+                if was_error {
+                    shared.broadcast(&Event::Ok);
+                }
+            } else if let Some(css) = css {
+                eprintln!("rebuilt in {ms} ms; stylesheet updated");
+                shared.broadcast(&Event::Css(css));
+            } else {
+                eprintln!("rebuilt {} in {ms} ms", plural(changed, "file"));
+                shared.broadcast(&Event::Reload(version));
+            }
+        }
+        Err(text) => {
+            eprint!("{text}");
+            eprintln!("rebuild failed; still serving the last good site");
+            shared.set(State {
+                files: prev.files.clone(),
+                error: Some(text.clone()),
+                version: prev.version,
+            });
+            shared.broadcast(&Event::Error(text));
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    let ext = path
+        .rsplit_once('.')
+        .map_or("", |(_, e)| e)
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ics" => "text/calendar; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Decodes and checks a request path. Anything that could leave the site
+/// root, in any encoding, is refused (the site is in memory, but a preview
+/// server should say no plainly).
+pub fn clean_path(raw: &str) -> Result<String, u16> {
+    let path = raw.split(['?', '#']).next().unwrap_or("");
+    if !path.starts_with('/') {
+        return Err(400);
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (
+                bytes.get(i + 1).and_then(|&c| hex(c)),
+                bytes.get(i + 2).and_then(|&c| hex(c)),
+            ) {
+                (Some(h), Some(l)) => {
+                    let v = (h * 16 + l) as u8;
+                    // An encoded slash or backslash would hide a segment.
+                    if v == b'/' || v == b'\\' {
+                        return Err(400);
+                    }
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                _ => return Err(400),
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    let s = String::from_utf8(out).map_err(|_| 400u16)?;
+    if s.contains('\0') || s.contains('\\') {
+        return Err(400);
+    }
+    if s.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(403);
+    }
+    Ok(s)
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
+}
+
+fn respond(
+    req: tiny_http::Request,
+    status: u16,
+    ctype: &str,
+    body: Vec<u8>,
+    extra: &[(&str, &str)],
+) {
+    let mut resp = tiny_http::Response::from_data(body)
+        .with_status_code(status)
+        .with_header(header("Content-Type", ctype))
+        .with_header(header("Cache-Control", "no-store"))
+        .with_header(header("X-Content-Type-Options", "nosniff"));
+    for (k, v) in extra {
+        resp = resp.with_header(header(k, v));
+    }
+    let _ = req.respond(resp);
+}
+
+/// Adds the live-reload client to an HTML page.
+fn inject(html: &[u8], version: u64) -> Vec<u8> {
+    let tag = format!("<script src=\"{LIVE_PATH}\" data-version=\"{version}\"></script>\n");
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(i) => {
+            let mut s = String::with_capacity(text.len() + tag.len());
+            s.push_str(&text[..i]);
+            s.push_str(&tag);
+            s.push_str(&text[i..]);
+            s.into_bytes()
+        }
+        None => {
+            let mut v = html.to_vec();
+            v.extend_from_slice(tag.as_bytes());
+            v
+        }
+    }
+}
+
+fn error_page(text: &str, version: u64) -> Vec<u8> {
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Handbook has errors</title>\
+<style>body{{font:1rem/1.5 system-ui,sans-serif;margin:2rem;color:#1c1f23}}pre{{background:#fff4d6;padding:1rem;white-space:pre-wrap}}</style></head>\
+<body><h1>The handbook has errors</h1><p>Fix them and this page reloads by itself.</p><pre>{}</pre></body></html>\n",
+        crate::markdown::escape_text(text)
+    );
+    inject(body.as_bytes(), version)
+}
+
+fn handle(req: tiny_http::Request, shared: &Shared) {
+    let method = req.method().clone();
+    if !matches!(method, tiny_http::Method::Get | tiny_http::Method::Head) {
+        respond(
+            req,
+            405,
+            "text/plain; charset=utf-8",
+            b"405 method not allowed\n".to_vec(),
+            &[("Allow", "GET, HEAD")],
+        );
+        return;
+    }
+    let path = match clean_path(req.url()) {
+        Ok(p) => p,
+        Err(code) => {
+            respond(
+                req,
+                code,
+                "text/plain; charset=utf-8",
+                format!("{code} bad path\n").into_bytes(),
+                &[],
+            );
+            return;
+        }
+    };
+    if path == EVENTS_PATH {
+        let (tx, rx) = mpsc::channel();
+        let state = shared.snapshot();
+        // New pages learn the current state at once.
+        let first = match &state.error {
+            Some(text) => Event::Error(text.clone()),
+            None => Event::Reload(state.version),
+        };
+        let _ = tx.send(first);
+        if let Ok(mut c) = shared.clients.lock() {
+            c.push(tx);
+        }
+        std::thread::spawn(move || stream_events(req, rx));
+        return;
+    }
+    if path == LIVE_PATH {
+        respond(
+            req,
+            200,
+            "text/javascript; charset=utf-8",
+            LIVE_JS.as_bytes().to_vec(),
+            &[],
+        );
+        return;
+    }
+    let state = shared.snapshot();
+    if state.files.is_empty() {
+        let text = state
+            .error
+            .as_deref()
+            .unwrap_or("the site is not built yet");
+        respond(
+            req,
+            500,
+            "text/html; charset=utf-8",
+            error_page(text, state.version),
+            &[],
+        );
+        return;
+    }
+    let key = path.trim_start_matches('/');
+    let key = if key.is_empty() || key.ends_with('/') {
+        format!("{key}index.html")
+    } else {
+        key.to_owned()
+    };
+    if let Some(bytes) = state.files.get(&key) {
+        let body = if key.ends_with(".html") {
+            inject(bytes, state.version)
+        } else {
+            bytes.to_vec()
+        };
+        respond(req, 200, content_type(&key), body, &[]);
+        return;
+    }
+    // A folder URL without its slash: redirect, as static hosts do.
+    if state.files.contains_key(&format!("{key}/index.html")) {
+        let location = format!("{path}/");
+        respond(
+            req,
+            301,
+            "text/plain; charset=utf-8",
+            Vec::new(),
+            &[("Location", &location)],
+        );
+        return;
+    }
+    let body = state
+        .files
+        .get("404.html")
+        .map_or_else(|| b"404 not found\n".to_vec(), |b| inject(b, state.version));
+    respond(req, 404, "text/html; charset=utf-8", body, &[]);
+}
+
+/// Holds one SSE connection on its own thread, so event streams never
+/// occupy the workers that answer page requests.
+fn stream_events(req: tiny_http::Request, rx: Receiver<Event>) {
+    let mut w = req.into_writer();
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: close\r\n\r\nretry: 500\n\n";
+    if w.write_all(head.as_bytes())
+        .and_then(|()| w.flush())
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        let chunk = match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok(ev) => ev.sse(),
+            Err(RecvTimeoutError::Timeout) => ": keep-alive\n\n".to_owned(),
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        if w.write_all(chunk.as_bytes())
+            .and_then(|()| w.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_traversal_in_any_encoding() {
+        assert_eq!(
+            clean_path("/define/purpose/"),
+            Ok("/define/purpose/".into())
+        );
+        assert_eq!(clean_path("/a%20b.png?x=1"), Ok("/a b.png".into()));
+        for bad in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/a/%2E%2E/b",
+            "/a%2fb",
+            "/a%5cb",
+            "/a\\b",
+            "/a%00",
+            "/%zz",
+            "relative",
+        ] {
+            assert!(clean_path(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn css_only_change_is_detected() {
+        let m = |pairs: &[(&str, &str)]| -> Files {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Arc::from(v.as_bytes())))
+                .collect()
+        };
+        let old = m(&[
+            ("index.html", "<link href=\"assets/style-1.css\">a"),
+            ("assets/style-1.css", "x"),
+        ]);
+        let new = m(&[
+            ("index.html", "<link href=\"assets/style-2.css\">a"),
+            ("assets/style-2.css", "y"),
+        ]);
+        assert_eq!(diff(&old, &new).1.as_deref(), Some("assets/style-2.css"));
+        let new2 = m(&[
+            ("index.html", "<link href=\"assets/style-2.css\">b"),
+            ("assets/style-2.css", "y"),
+        ]);
+        assert_eq!(diff(&old, &new2).1, None);
+        assert_eq!(diff(&old, &old).0, 0);
+    }
+}
