@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 /// A handbook that loaded and resolved, with its diagnostics.
 pub struct Checked {
     pub handbook: Handbook,
+    /// The theme, when it loaded (its errors are in the report otherwise).
+    pub theme: Option<Theme>,
     pub report: Report,
     pub progress: Progress,
 }
@@ -32,8 +34,20 @@ pub fn check(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook
         report.make_strict();
     }
     let progress = resolved.handbook.progress();
+    let cfg = &resolved.handbook.config;
+    let theme = match Theme::load(root, &cfg.theme, cfg.theme_loc) {
+        Ok(t) => Some(t),
+        Err(d) => {
+            report.errors.extend(d);
+            report
+                .errors
+                .sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+            None
+        }
+    };
     Ok(Checked {
         handbook: resolved.handbook,
+        theme,
         report,
         progress,
     })
@@ -106,22 +120,16 @@ pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, Bu
     let Checked {
         mut handbook,
         mut report,
+        theme,
         ..
     } = checked;
     if let Some(url) = site_url {
         handbook.config.site_url = crate::urls::normalize_site_url(url);
     }
-    let theme = match Theme::load(root, &handbook.config.theme) {
-        Ok(t) => Some(t),
-        Err(d) => {
-            report.errors.extend(d);
-            None
-        }
+    let theme = match theme {
+        Some(t) if !report.has_errors() => t,
+        _ => return Err(BuildError::Invalid(report)),
     };
-    if report.has_errors() {
-        return Err(BuildError::Invalid(report));
-    }
-    let theme = theme.expect("theme loaded when there are no errors");
     let files = match render_site(&handbook, &theme) {
         Ok(f) => f,
         Err(d) => {

@@ -14,6 +14,9 @@ pub struct Fields<'a> {
     src: &'a Source,
     base: usize,
     pub diags: Vec<Diagnostic>,
+    /// Set when the document already failed to parse: missing required
+    /// keys are then not reported again.
+    pub quiet_missing: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -22,6 +25,7 @@ impl<'a> Fields<'a> {
             src,
             base,
             diags: Vec::new(),
+            quiet_missing: false,
         }
     }
 
@@ -94,6 +98,9 @@ impl<'a> Fields<'a> {
         missing_at: Loc,
     ) -> Option<Spanned<String>> {
         if Self::get(table, key).is_none() {
+            if self.quiet_missing {
+                return None;
+            }
             self.diags.push(
                 Diagnostic::error(
                     self.src.path.clone(),
@@ -123,9 +130,19 @@ impl<'a> Fields<'a> {
             }
             _ => None,
         };
-        match parsed {
-            Some(n) => Some(Spanned::new(n, self.loc(v.span()))),
-            None => {
+        match (parsed, v.get_ref()) {
+            (Some(n), _) => Some(Spanned::new(n, self.loc(v.span()))),
+            (None, DeValue::Integer(_)) => {
+                self.err(
+                    v.span(),
+                    format!("`{key}` is out of range"),
+                    Some(
+                        "use a number between -9223372036854775808 and 9223372036854775807".into(),
+                    ),
+                );
+                None
+            }
+            (None, _) => {
                 self.type_error(key, v, "an integer");
                 None
             }
@@ -155,6 +172,13 @@ impl<'a> Fields<'a> {
         let mut out = Vec::with_capacity(items.len());
         for item in items.iter() {
             match item.get_ref() {
+                DeValue::String(s) if s.trim().is_empty() => {
+                    self.err(
+                        item.span(),
+                        format!("`{key}` has an empty entry"),
+                        Some("remove it or write its text".into()),
+                    );
+                }
                 DeValue::String(s) => out.push(Spanned::new(s.to_string(), self.loc(item.span()))),
                 _ => self.type_error(key, item, "an array of strings"),
             }

@@ -157,6 +157,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         build_dir: "book".into(),
         site_url: "/".into(),
         theme: "default".into(),
+        theme_loc: Loc::START,
         cname: None,
         repository: None,
         onboarding: Vec::new(),
@@ -170,10 +171,17 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
             Ok(text) => {
                 let src = Source::new(f.rel.clone(), text);
                 let mut d = Vec::new();
-                let p = parse_file(f, &src, &mut d);
+                let p = parse_file(f, &src, &mut d, false);
                 (src, p, d)
             }
-            Err(e) => (Source::new(f.rel.clone(), String::new()), None, vec![e]),
+            Err(e) => {
+                // Unreadable: keep a placeholder record so that references
+                // to it do not turn one mistake into many.
+                let src = Source::new(f.rel.clone(), String::new());
+                let mut d = vec![e];
+                let p = parse_file(f, &src, &mut d, true);
+                (src, p, d)
+            }
         })
         .collect();
 
@@ -435,6 +443,7 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
             "[build]",
             &["build-dir", "site-url", "theme", "cname"],
         );
+        let theme = f.string(build, "theme");
         let repo = f.table(&t, "repository");
         let repository = repo.and_then(|r| {
             f.known_keys(r, "[repository]", &["url", "branch"]);
@@ -465,9 +474,10 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
                 &f.string(build, "site-url")
                     .map_or_else(|| "/".into(), |s| s.value),
             ),
-            theme: f
-                .string(build, "theme")
-                .map_or_else(|| "default".into(), |s| s.value),
+            theme: theme
+                .as_ref()
+                .map_or_else(|| "default".into(), |s| s.value.clone()),
+            theme_loc: theme.as_ref().map_or(Loc::START, |s| s.loc),
             cname: f.string(build, "cname").map(|s| s.value),
             repository,
             onboarding: onboarding.unwrap_or_default(),
@@ -521,20 +531,28 @@ fn what(kind: Kind) -> &'static str {
     }
 }
 
-fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Parsed> {
+/// Parses one file. A file whose front matter cannot be read still yields a
+/// record (with what could be read, marked broken), so that the one real
+/// error is reported and references to the file do not cascade into more.
+fn parse_file(
+    f: &Found,
+    src: &Source,
+    diags: &mut Vec<Diagnostic>,
+    unreadable: bool,
+) -> Option<Parsed> {
+    let mut broken = unreadable;
     let split = match frontmatter::split(src) {
         Ok(s) => s,
         Err(d) => {
             diags.push(d);
-            return None;
+            broken = true;
+            frontmatter::Split {
+                front: None,
+                body: src.text.len()..src.text.len(),
+            }
         }
     };
     let body = &src.text[split.body.clone()];
-    let doc = Doc {
-        file: 0,
-        body_start: split.body.start,
-        analysis: markdown::analyze(body),
-    };
     let kind_name = what(f.kind);
     let mut fields = Fields::new(src, split.front.as_ref().map_or(0, |r| r.start));
     let empty = DeTable::new();
@@ -546,11 +564,11 @@ fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Pa
                 &parsed_table
             }
             None => {
-                diags.append(&mut fields.diags);
-                return None;
+                broken = true;
+                &empty
             }
         },
-        None if matches!(f.kind, Kind::Home | Kind::PhaseMeta) => &empty,
+        None if broken || matches!(f.kind, Kind::Home | Kind::PhaseMeta) => &empty,
         None => {
             diags.push(
                 Diagnostic::error(
@@ -560,17 +578,25 @@ fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Pa
                 )
                 .with_hint(Some(format!(
                     "start the file with `+++`, then `{} = \"…\"`, then `+++`",
-                    if f.kind == Kind::Member {
-                        "name"
-                    } else if f.kind == Kind::Case {
-                        "member"
-                    } else {
-                        "title"
+                    match f.kind {
+                        Kind::Member => "name",
+                        Kind::Case => "member",
+                        _ => "title",
                     }
                 ))),
             );
-            return None;
+            broken = true;
+            &empty
         }
+    };
+    // Once the front matter is known to be broken, missing fields are
+    // a consequence, not news.
+    fields.quiet_missing = broken;
+    let doc = Doc {
+        file: 0,
+        body_start: split.body.start,
+        analysis: markdown::analyze(body),
+        broken,
     };
     let start = Loc::START;
     let parsed = match f.kind {
@@ -604,7 +630,7 @@ fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Pa
                 slug: slugify(&f.stem),
                 stem: f.stem.clone(),
                 loc: title.as_ref().map_or(start, |t| t.loc),
-                title: title.map(|s| s.value).unwrap_or_default(),
+                title: title.map_or_else(|| f.stem.clone(), |s| s.value),
                 order: fields.int(table, "order").map(|s| s.value),
                 questions: fields.string_list(table, "questions"),
                 owner: fields.string(table, "owner"),
@@ -621,7 +647,7 @@ fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Pa
             let name = fields.required_string(table, "name", kind_name, start);
             Parsed::Member(Box::new(Member {
                 id: slugify(&f.stem),
-                name: name.map(|s| s.value).unwrap_or_default(),
+                name: name.map_or_else(|| f.stem.clone(), |s| s.value),
                 roles: fields.string_list(table, "roles"),
                 participation: fields
                     .one_of(table, "participation", PARTICIPATION)
@@ -669,7 +695,9 @@ fn parse_file(f: &Found, src: &Source, diags: &mut Vec<Diagnostic>) -> Option<Pa
         }
         Kind::Case => {
             fields.known_keys(table, kind_name, CASE_KEYS);
-            let member = fields.required_string(table, "member", kind_name, start);
+            let member = fields
+                .required_string(table, "member", kind_name, start)
+                .or_else(|| broken.then(|| crate::source::Spanned::new(String::new(), start)));
             let parsed = member.map(|member| {
                 Parsed::Case(Box::new(Case {
                     id: slugify(&f.stem),
@@ -749,7 +777,7 @@ fn check_duplicate_slugs(l: &mut Loaded) {
     }
     for p in &l.pages {
         dup(
-            (l.phases[p.phase].dir.clone(), p.slug.clone()),
+            (l.phases[p.phase].slug.clone(), p.slug.clone()),
             p.doc.file,
             &l.sources,
             &mut diags,

@@ -104,6 +104,9 @@ pub struct Doc {
     pub file: FileId,
     pub body_start: usize,
     pub analysis: Analysis,
+    /// The file could not be read or its front matter not parsed; its
+    /// error is already reported.
+    pub broken: bool,
 }
 
 /// `book.toml`.
@@ -116,6 +119,8 @@ pub struct BookConfig {
     pub build_dir: String,
     pub site_url: String,
     pub theme: String,
+    /// Where `theme` is set in book.toml, for theme errors.
+    pub theme_loc: Loc,
     pub cname: Option<String>,
     pub repository: Option<Repository>,
     pub onboarding: Vec<Spanned<String>>,

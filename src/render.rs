@@ -180,19 +180,36 @@ enum Job {
 pub struct Renderer<'a> {
     hb: &'a Handbook,
     theme: &'a Theme,
-    /// Sidebar HTML per depth (0 = home, 1 = /members/, 2 = /define/x/).
-    navs: Vec<String>,
+    /// Sidebar HTML per folder depth and expanded phase window.
+    navs: HashMap<NavKey, String>,
+    /// The sidebar of the 404 page, with absolute links.
+    nav_404: String,
     prev_next: HashMap<DocKey, (Option<DocKey>, Option<DocKey>)>,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(hb: &'a Handbook, theme: &'a Theme) -> Result<Self, Diagnostic> {
-        let mut navs = Vec::new();
-        for depth in 0..3 {
-            let from = "x/".repeat(depth);
-            navs.push(render_nav(hb, theme, &from)?);
+        // Every sidebar variant any page needs, rendered once each.
+        let mut keys: Vec<NavKey> = (0..3).map(|depth| NavKey { depth, open: None }).collect();
+        for pi in 0..hb.phases.len() {
+            keys.push(NavKey {
+                depth: 1,
+                open: Some((pi, 0)),
+            });
+            let chunks = hb.phase_pages[pi].len().div_ceil(NAV_CHUNK);
+            keys.extend((0..chunks).map(|c| NavKey {
+                depth: 2,
+                open: Some((pi, c)),
+            }));
         }
-        navs.push(render_nav(hb, theme, "")?.replace("href=\"", "href=\"__ROOT__"));
+        let navs = keys
+            .into_par_iter()
+            .map(|k| render_nav(hb, theme, &"x/".repeat(k.depth), k.open).map(|html| (k, html)))
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let nav_404 = render_nav(hb, theme, "", None)?
+            .replace("href=\"./\"", "href=\"__ROOT__\"")
+            .replace("href=\"", "href=\"__ROOT__")
+            .replace("__ROOT____ROOT__", "__ROOT__");
         let mut prev_next = HashMap::new();
         let mut chain = |seq: Vec<DocKey>| {
             for (i, k) in seq.iter().enumerate() {
@@ -209,6 +226,7 @@ impl<'a> Renderer<'a> {
             hb,
             theme,
             navs,
+            nav_404,
             prev_next,
         })
     }
@@ -272,10 +290,24 @@ impl<'a> Renderer<'a> {
         // The 404 page is served at any depth, so its links are absolute.
         let (root, nav) = if let Job::NotFound = job {
             let root = hb.config.site_url.clone();
-            (root.clone(), self.navs[3].replace("__ROOT__", &root))
+            (root.clone(), self.nav_404.replace("__ROOT__", &root))
         } else {
             let depth = url.matches('/').count().min(2);
-            (root_prefix(&url), self.navs[depth].clone())
+            let open = match job {
+                Job::Doc(DocKey::Phase(pi)) => Some((pi, 0)),
+                Job::Doc(DocKey::Page(i)) => {
+                    let pi = hb.pages[i].phase;
+                    let pos = hb.phase_pages[pi].iter().position(|&x| x == i).unwrap_or(0);
+                    Some((pi, pos / NAV_CHUNK))
+                }
+                _ => None,
+            };
+            let nav = self
+                .navs
+                .get(&NavKey { depth, open })
+                .cloned()
+                .unwrap_or_default();
+            (root_prefix(&url), nav)
         };
         let home = if root.is_empty() {
             "./".to_owned()
@@ -685,33 +717,59 @@ fn contact_href(c: &str) -> String {
     }
 }
 
-#[derive(Serialize)]
-struct NavPage {
-    href: String,
-    title: String,
+/// How many pages of a phase the sidebar lists at once. Listing every page
+/// on every page would make the site O(n²) in size; the phase's own page
+/// lists them all.
+const NAV_CHUNK: usize = 40;
+
+/// One variant of the sidebar: the folder depth its links are relative to,
+/// and which phase (and which window of its pages) is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct NavKey {
+    depth: usize,
+    open: Option<(usize, usize)>,
 }
 
 #[derive(Serialize)]
 struct NavPhase {
     href: String,
     title: String,
-    pages: Vec<NavPage>,
+    pages: Vec<Link>,
+    before: usize,
+    after: usize,
 }
 
-/// The sidebar as seen from a page at `from` (only its depth matters).
-fn render_nav(hb: &Handbook, theme: &Theme, from: &str) -> Result<String, Diagnostic> {
+/// The sidebar as seen from a page at `from` (only its depth matters), with
+/// phase `open.0` expanded at window `open.1`.
+fn render_nav(
+    hb: &Handbook,
+    theme: &Theme,
+    from: &str,
+    open: Option<(usize, usize)>,
+) -> Result<String, Diagnostic> {
     let link = Linker { hb, from };
     let phases: Vec<NavPhase> = (0..hb.phases.len())
-        .map(|pi| NavPhase {
-            href: link.href(&hb.url(DocKey::Phase(pi))),
-            title: hb.phases[pi].title.clone(),
-            pages: hb.phase_pages[pi]
-                .iter()
-                .map(|&i| NavPage {
-                    href: link.href(&hb.url(DocKey::Page(i))),
-                    title: hb.pages[i].title.clone(),
-                })
-                .collect(),
+        .map(|pi| {
+            let all = &hb.phase_pages[pi];
+            let (pages, before, after) = match open {
+                Some((p, chunk)) if p == pi => {
+                    let start = (chunk * NAV_CHUNK).min(all.len());
+                    let end = (start + NAV_CHUNK).min(all.len());
+                    (
+                        link.docs(all[start..end].iter().map(|&i| DocKey::Page(i))),
+                        start,
+                        all.len() - end,
+                    )
+                }
+                _ => (Vec::new(), 0, 0),
+            };
+            NavPhase {
+                href: link.href(&hb.url(DocKey::Phase(pi))),
+                title: hb.phases[pi].title.clone(),
+                pages,
+                before,
+                after,
+            }
         })
         .collect();
     let mut extra: Vec<Link> = vec![

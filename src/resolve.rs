@@ -727,7 +727,11 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     let mut case_member = Vec::with_capacity(hb.cases.len());
     for (ci, c) in hb.cases.iter().enumerate() {
         let path = &hb.sources[c.doc.file].path;
-        let m = lookup(&hb, &mut diags, path, "member", &c.member);
+        let m = if c.member.value.is_empty() {
+            None
+        } else {
+            lookup(&hb, &mut diags, path, "member", &c.member)
+        };
         if let Some(mi) = m {
             refer(DocKey::Member(mi), DocKey::Case(ci));
         }
@@ -804,8 +808,11 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
             }
         }
     }
+    // A member file that failed to load may hold any role: no vacancy
+    // warnings until it is fixed.
+    let members_complete = !hb.members.iter().any(|m| m.doc.broken);
     for (ri, r) in hb.roles.iter().enumerate() {
-        if holders[ri].is_empty() {
+        if holders[ri].is_empty() && members_complete {
             diags.push(
                 Diagnostic::warning(
                     hb.sources[r.doc.file].path.clone(),

@@ -20,6 +20,25 @@ fn q_list(items: &[String]) -> String {
     }
 }
 
+/// Text to put into Markdown as it is: characters Markdown or HTML would
+/// read as syntax are written as entities or escaped.
+fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '*' | '_' | '[' | ']' | '`' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The placeholder under each question: a comment, so it does not count as
 /// an answer until someone writes one.
 const PLACEHOLDER: &str =
@@ -178,8 +197,9 @@ pub fn init_files(t: &Template, starter: &Starter, title: &str) -> Vec<(String, 
     files.push((
         "content/index.md".into(),
         format!(
-            "+++\ntitle = {}\n+++\n\nWelcome to the handbook of the {title}. It answers the questions a Community of Practice asks itself as it forms, grows and closes: {}.\n\nEach phase in the sidebar holds pages of guiding questions. Answer them under their headings; [[progress]] shows what is still open.\n",
+            "+++\ntitle = {}\n+++\n\nWelcome to the handbook of the {}. It answers the questions a Community of Practice asks itself as it forms, grows and closes: {}.\n\nEach phase in the sidebar holds pages of guiding questions. Answer them under their headings; [[progress]] shows what is still open.\n",
             q(title),
+            markdown_text(title),
             t.phases.iter().map(|p| p.title.to_lowercase()).collect::<Vec<_>>().join(", ")
         ),
     ));
@@ -401,7 +421,7 @@ pub fn new_record(root: &Path, o: &NewOptions) -> Result<String, String> {
                 .flat_map(|s| s.questions.clone())
                 .collect();
             let mut s = format!(
-                "+++\n# The member making the case (required).\nmember = {}\ntitle = {}\n# The reflection questions (from the case for participation guide).\nquestions = {}\n+++\n",
+                "+++\n# The member making the case (required).\nmember = {}\n# The title shown on the site and on the printed brief.\ntitle = {}\n# The reflection questions (from the case for participation guide).\nquestions = {}\n+++\n",
                 q(id),
                 q(&t.title),
                 q_list(&questions)

@@ -124,9 +124,11 @@ pub fn names() -> Vec<&'static str> {
 
 pub fn template(name: &str) -> Result<Template, String> {
     if !names().contains(&name) {
-        let hint = crate::diag::did_you_mean(name, names()).unwrap_or_default();
+        let hint = crate::diag::did_you_mean(name, names())
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
         return Err(format!(
-            "unknown template `{name}` {hint}\navailable templates: {}",
+            "unknown template `{name}`{hint}\navailable templates: {}",
             names().join(", ")
         ));
     }

@@ -55,7 +55,7 @@ pub fn content_hash(bytes: &[u8]) -> String {
 
 impl Theme {
     /// Loads the built-in theme, overridden by `themes/<name>/` under `root`.
-    pub fn load(root: &Path, name: &str) -> Result<Theme, Vec<Diagnostic>> {
+    pub fn load(root: &Path, name: &str, name_loc: Loc) -> Result<Theme, Vec<Diagnostic>> {
         let dir = root.join("themes").join(name);
         let mut diags = Vec::new();
         let mut origins = Vec::new();
@@ -81,7 +81,7 @@ impl Theme {
             diags.push(
                 Diagnostic::error(
                     "book.toml",
-                    Loc::START,
+                    name_loc,
                     format!("theme `{name}` not found: no folder themes/{name}/"),
                 )
                 .with_hint(Some(

@@ -12,22 +12,31 @@ use std::path::{Path, PathBuf};
 /// folders it made.
 pub const MARKER: &str = ".copbook-build";
 
+/// The real, absolute location of `p`: `..` and symlinks are resolved one
+/// component at a time, also in the part that does not exist yet, so that
+/// `newdir/../content` is seen for what it is.
 fn absolute(p: &Path) -> PathBuf {
-    // Canonicalize the longest existing ancestor; keep the rest as written.
-    let mut existing = p.to_path_buf();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent.to_path_buf();
+    use std::path::Component;
+    let start = if p.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().unwrap_or_default()
+    };
+    let mut out = start.canonicalize().unwrap_or(start);
+    for c in p.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => out.push(c.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
             }
-            _ => break,
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
         }
-    }
-    let mut out = existing.canonicalize().unwrap_or(existing);
-    for name in rest.into_iter().rev() {
-        out.push(name);
     }
     out
 }
