@@ -44,8 +44,8 @@ pub struct Link {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub headings: Vec<Heading>,
-    /// Wiki links, relative links to `.md` files and `#anchor` links: the
-    /// ones copbook checks and rewrites.
+    /// Wiki links, relative links (to `.md` pages or to files such as
+    /// images) and `#anchor` links: the ones copbook checks and rewrites.
     pub links: Vec<Link>,
 }
 
@@ -165,8 +165,8 @@ fn is_checked_link(dest: &str) -> bool {
     {
         return false;
     }
-    let path = dest.split(['#', '?']).next().unwrap_or("");
-    path.to_ascii_lowercase().ends_with(".md")
+    // Any other relative link: a page (`.md`) or a file beside it.
+    !dest.is_empty() && !dest.contains(':')
 }
 
 fn level_num(l: HeadingLevel) -> u8 {
@@ -235,6 +235,16 @@ pub fn analyze(body: &str) -> Analysis {
             Event::End(TagEnd::Link) => {
                 wiki_depth = wiki_depth.saturating_sub(1);
             }
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                if is_checked_link(dest_url) {
+                    a.links.push(Link {
+                        target: dest_url.to_string(),
+                        wiki: false,
+                        offset: range.start,
+                    });
+                }
+                content = true;
+            }
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, _, _, text)) = in_heading.as_mut() {
                     text.push_str(t);
@@ -248,8 +258,7 @@ pub fn analyze(body: &str) -> Analysis {
             | Event::DisplayMath(_)
             | Event::Rule
             | Event::TaskListMarker(_)
-            | Event::FootnoteReference(_)
-            | Event::Start(Tag::Image { .. }) => content = true,
+            | Event::FootnoteReference(_) => content = true,
             _ => {}
         }
         if content && in_heading.is_none() {
@@ -360,6 +369,26 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                         id,
                     })),
                 }
+            }
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest_url = match is_checked_link(&dest_url)
+                    .then(|| hooks.link(&dest_url, false))
+                    .flatten()
+                {
+                    Some(r) => CowStr::from(r.href),
+                    None => dest_url,
+                };
+                events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
             }
             other => events.push(other),
         }

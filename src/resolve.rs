@@ -26,6 +26,8 @@ pub enum DocKey {
 pub enum Dest {
     Doc(DocKey),
     Index(IndexPage),
+    /// A copied file (image, attachment), by output path.
+    File(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -121,6 +123,8 @@ pub struct Handbook {
     pub today: Date,
     /// Files copied as they are: (source file, output path).
     pub assets: Vec<(std::path::PathBuf, String)>,
+    /// Copied files by source path (`content/01-define/a.png`) -> output path.
+    asset_paths: HashMap<String, String>,
     /// Map from a source path (`content/roles/x.md`) to its document.
     by_path: HashMap<String, DocKey>,
     by_member: HashMap<String, usize>,
@@ -178,6 +182,7 @@ impl Handbook {
         match dest {
             Dest::Doc(k) => self.url(*k),
             Dest::Index(i) => i.url().to_owned(),
+            Dest::File(out) => out.clone(),
         }
     }
 
@@ -197,6 +202,7 @@ impl Handbook {
         match dest {
             Dest::Doc(k) => self.title(*k).to_owned(),
             Dest::Index(i) => i.title().to_owned(),
+            Dest::File(out) => out.rsplit('/').next().unwrap_or(out).to_owned(),
         }
     }
 
@@ -279,12 +285,12 @@ impl Handbook {
             Some(a) if !a.is_empty() => {
                 let ok = match &dest {
                     Dest::Doc(k) => self.has_anchor(*k, a),
-                    Dest::Index(_) => false,
+                    Dest::Index(_) | Dest::File(_) => false,
                 };
                 if !ok {
                     let hint = match &dest {
                         Dest::Doc(k) => did_you_mean(a, self.anchors(*k)),
-                        Dest::Index(_) => None,
+                        Dest::Index(_) | Dest::File(_) => None,
                     };
                     return Err((
                         format!(
@@ -422,6 +428,9 @@ impl Handbook {
             }
         }
         let joined = parts.join("/");
+        if let Some(out) = self.asset_paths.get(&joined) {
+            return Ok(Dest::File(out.clone()));
+        }
         match self.by_path.get(&joined) {
             Some(&k) => Ok(Dest::Doc(k)),
             None => {
@@ -455,6 +464,15 @@ impl Handbook {
             .as_ref()
             .is_some_and(|d| d.value < self.today)
     }
+}
+
+/// A path relative to the book root with `/` separators.
+fn rel_to(root: &std::path::Path, p: &std::path::Path) -> String {
+    let r = p.strip_prefix(root).unwrap_or(p);
+    r.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn percent_decode(s: &str) -> String {
@@ -610,6 +628,11 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         referrers: HashMap::new(),
         onboarding: Vec::new(),
         today,
+        asset_paths: l
+            .assets
+            .iter()
+            .map(|(src, out)| (rel_to(&l.root, src), out.clone()))
+            .collect(),
         assets: l.assets,
         by_path,
         by_member,

@@ -826,7 +826,6 @@ fn every_internal_link_of_the_example_handbook_resolves() {
 }
 
 #[test]
-#[ignore = "bug: an image beside a page (content/01-define/diagram.svg) is copied to define/diagram.svg, but the page at define/purpose/ keeps src=\"diagram.svg\", which resolves to define/purpose/diagram.svg"]
 fn images_beside_a_page_resolve() {
     let (_tmp, book) = copy_fixture("good");
     fs::write(
