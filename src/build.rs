@@ -11,6 +11,17 @@ use crate::write;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// Prints how long a stage took when `COPBOOK_TIMINGS` is set (for
+/// profiling; read per call so there is no global state).
+fn timing(stage: &str, since: std::time::Instant) {
+    if std::env::var_os("COPBOOK_TIMINGS").is_some() {
+        eprintln!(
+            "timing: {stage} {:.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
 /// A handbook that loaded and resolved, with its diagnostics.
 pub struct Checked {
     pub handbook: Handbook,
@@ -23,8 +34,12 @@ pub struct Checked {
 /// Loads and resolves; `strict` turns warnings and unanswered questions
 /// into errors.
 pub fn check(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook> {
+    let t = std::time::Instant::now();
     let loaded = load::load(root)?;
+    timing("load", t);
+    let t = std::time::Instant::now();
     let resolved = resolve::resolve(loaded, today);
+    timing("resolve", t);
     let mut diags = resolved.diags;
     if strict {
         diags.extend(resolved.strict_diags);
@@ -130,7 +145,10 @@ pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, Bu
         Some(t) if !report.has_errors() => t,
         _ => return Err(BuildError::Invalid(report)),
     };
-    let files = match render_site(&handbook, &theme) {
+    let t = std::time::Instant::now();
+    let rendered = render_site(&handbook, &theme);
+    timing("render", t);
+    let files = match rendered {
         Ok(f) => f,
         Err(d) => {
             report.errors.extend(d);
@@ -162,8 +180,10 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         .iter()
         .filter(|f| f.path.ends_with(".html"))
         .count();
-    write::write_site(&dest, &site.files, &site.assets)
-        .map_err(|e| BuildError::Output(format!("cannot write {}: {e}", dest.display())))?;
+    let t = std::time::Instant::now();
+    let written = write::write_site(&dest, &site.files, &site.assets);
+    timing("write", t);
+    written.map_err(|e| BuildError::Output(format!("cannot write {}: {e}", dest.display())))?;
     Ok(Built {
         dest,
         pages,
@@ -173,12 +193,12 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
 
 fn sitemap(hb: &Handbook) -> String {
     let base = &hb.config.site_url;
-    let mut urls: Vec<String> = hb.reading_order().into_iter().map(|k| hb.url(k)).collect();
+    let mut urls: Vec<&str> = hb.reading_order().into_iter().map(|k| hb.url(k)).collect();
     urls.extend((0..hb.members.len()).map(|i| hb.url(DocKey::Member(i))));
     urls.extend((0..hb.roles.len()).map(|i| hb.url(DocKey::Role(i))));
     urls.extend((0..hb.norms.len()).map(|i| hb.url(DocKey::Norm(i))));
     urls.extend((0..hb.cases.len()).map(|i| hb.url(DocKey::Case(i))));
-    urls.extend(["members/", "roles/", "norms/", "progress/"].map(String::from));
+    urls.extend(["members/", "roles/", "norms/", "progress/"]);
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );

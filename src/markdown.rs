@@ -25,6 +25,8 @@ pub struct Heading {
     pub text: String,
     /// Anchor id, unique within the document.
     pub id: String,
+    /// The text as questions are matched against it (`normalize_question`).
+    pub key: String,
     /// Byte offset of the heading in the body.
     pub offset: usize,
     /// Whether content (not white space, not an HTML comment) follows it
@@ -57,9 +59,7 @@ impl Analysis {
     /// The heading that asks `question`, if the body has one.
     pub fn question_heading(&self, question: &str) -> Option<&Heading> {
         let q = normalize_question(question);
-        self.headings
-            .iter()
-            .find(|h| normalize_question(&h.text) == q)
+        self.headings.iter().find(|h| h.key == q)
     }
 }
 
@@ -206,6 +206,7 @@ pub fn analyze(body: &str) -> Analysis {
                     open.push(a.headings.len());
                     a.headings.push(Heading {
                         level,
+                        key: normalize_question(&text),
                         text: text.trim().to_owned(),
                         id,
                         offset,

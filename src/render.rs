@@ -6,11 +6,11 @@ use crate::diag::Diagnostic;
 use crate::markdown::{self, Heading, RenderHooks, ResolvedLink};
 use crate::model::{Participation, Status};
 use crate::resolve::{Dest, DocKey, Handbook, IndexPage, Question};
-use crate::source::Loc;
 use crate::theme::Theme;
 use crate::urls::{output_file, relative, root_prefix};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use tera::Context;
 
@@ -21,10 +21,11 @@ pub struct OutFile {
     pub bytes: Vec<u8>,
 }
 
+/// A link as templates see it: `href` relative to the page being rendered.
 #[derive(Serialize, Clone)]
-struct Link {
+struct Link<'a> {
     href: String,
-    title: String,
+    title: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -43,9 +44,9 @@ struct Base<'a> {
     home: String,
     url: &'a str,
     nav: String,
-    crumbs: Vec<Link>,
-    prev: Option<Link>,
-    next: Option<Link>,
+    crumbs: Vec<Link<'a>>,
+    prev: Option<Link<'a>>,
+    next: Option<Link<'a>>,
     canonical: String,
     edit: Option<String>,
     source: Option<&'a str>,
@@ -98,24 +99,34 @@ struct Linker<'a> {
     from: &'a str,
 }
 
-impl Linker<'_> {
+impl<'a> Linker<'a> {
     fn href(&self, to: &str) -> String {
         relative(self.from, to)
     }
-    fn doc(&self, k: DocKey) -> Link {
+    fn doc(&self, k: DocKey) -> Link<'a> {
         Link {
-            href: self.href(&self.hb.url(k)),
-            title: self.hb.title(k).to_owned(),
+            href: self.href(self.hb.url(k)),
+            title: Cow::Borrowed(self.hb.title(k)),
         }
     }
-    fn dest(&self, d: &Dest) -> Link {
+    fn dest(&self, d: &Dest) -> Link<'a> {
         Link {
-            href: self.href(&self.hb.dest_url(d)),
-            title: self.hb.dest_title(d),
+            href: self.href(self.hb.dest_url(d)),
+            title: Cow::Owned(self.hb.dest_title(d)),
         }
     }
-    fn docs(&self, ks: impl IntoIterator<Item = DocKey>) -> Vec<Link> {
+    fn docs(&self, ks: impl IntoIterator<Item = DocKey>) -> Vec<Link<'a>> {
         ks.into_iter().map(|k| self.doc(k)).collect()
+    }
+    fn referrers(&self, k: DocKey) -> Vec<Link<'a>> {
+        self.hb
+            .referrers
+            .get(&k)
+            .map(|v| self.docs(v.iter().copied()))
+            .unwrap_or_default()
+    }
+    fn member(&self, m: Option<usize>) -> Option<Link<'a>> {
+        m.map(|m| self.doc(DocKey::Member(m)))
     }
 }
 
@@ -126,7 +137,7 @@ struct Hooks<'a> {
     key: DocKey,
     from: &'a str,
     questions: &'a [Question],
-    owner: Option<Link>,
+    owner: Option<Link<'a>>,
 }
 
 impl RenderHooks for Hooks<'_> {
@@ -135,7 +146,7 @@ impl RenderHooks for Hooks<'_> {
         let mut href = if t.dest == Dest::Doc(self.key) && t.anchor.is_some() {
             String::new()
         } else {
-            relative(self.from, &self.hb.dest_url(&t.dest))
+            relative(self.from, self.hb.dest_url(&t.dest))
         };
         if let Some(a) = &t.anchor {
             href.push('#');
@@ -148,16 +159,14 @@ impl RenderHooks for Hooks<'_> {
     }
 
     fn after_heading(&self, _index: usize, h: &Heading) -> Option<String> {
-        let q = self
-            .questions
+        self.questions
             .iter()
             .find(|q| q.in_body && !q.answered && q.id == h.id)?;
-        let _ = q;
         Some(unanswered_note(self.owner.as_ref()))
     }
 }
 
-fn unanswered_note(owner: Option<&Link>) -> String {
+fn unanswered_note(owner: Option<&Link<'_>>) -> String {
     let ask = match owner {
         Some(o) => format!(
             " Ask <a href=\"{}\">{}</a>.",
@@ -278,7 +287,7 @@ impl<'a> Renderer<'a> {
 
     fn url_of(&self, job: Job) -> String {
         match job {
-            Job::Doc(k) => self.hb.url(k),
+            Job::Doc(k) => self.hb.url(k).to_owned(),
             Job::Index(i) => i.url().to_owned(),
             Job::NotFound => "404.html".to_owned(),
         }
@@ -297,7 +306,9 @@ impl<'a> Renderer<'a> {
                 Job::Doc(DocKey::Phase(pi)) => Some((pi, 0)),
                 Job::Doc(DocKey::Page(i)) => {
                     let pi = hb.pages[i].phase;
-                    let pos = hb.phase_pages[pi].iter().position(|&x| x == i).unwrap_or(0);
+                    // Pages are sorted by phase, so the position in the
+                    // phase is the distance from its first page.
+                    let pos = i - hb.phase_pages[pi].first().copied().unwrap_or(i);
                     Some((pi, pos / NAV_CHUNK))
                 }
                 _ => None,
@@ -328,8 +339,7 @@ impl<'a> Renderer<'a> {
                 href
             }
         };
-        let (title, template, data): (String, &str, serde_json::Value) =
-            self.page_data(job, &link, &url)?;
+        let (title, template, data) = self.page_data(job, &link, &url);
         let crumbs = self
             .crumbs(job, &link)
             .into_iter()
@@ -338,6 +348,7 @@ impl<'a> Renderer<'a> {
                 title: l.title,
             })
             .collect();
+        let title: &str = &title;
         let (prev, next) = match job {
             Job::Doc(k) => self.prev_next.get(&k).copied().unwrap_or((None, None)),
             _ => (None, None),
@@ -357,7 +368,7 @@ impl<'a> Renderer<'a> {
             nav.replacen(&current, &format!("{current} aria-current=\"page\""), 1)
         };
         let base = Base {
-            title: &title,
+            title,
             root: root.clone(),
             home,
             url: &url,
@@ -393,11 +404,11 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn crumbs(&self, job: Job, link: &Linker<'_>) -> Vec<Link> {
+    fn crumbs(&self, job: Job, link: &Linker<'a>) -> Vec<Link<'a>> {
         let hb = self.hb;
         let home = Link {
             href: link.href(""),
-            title: "Home".into(),
+            title: Cow::Borrowed("Home"),
         };
         let index = |i: IndexPage| link.dest(&Dest::Index(i));
         match job {
@@ -416,7 +427,7 @@ impl<'a> Renderer<'a> {
         key: DocKey,
         from: &str,
         questions: &[Question],
-        owner: Option<Link>,
+        owner: Option<Link<'a>>,
     ) -> String {
         let Some(doc) = self.hb.doc(key) else {
             return String::new();
@@ -433,280 +444,548 @@ impl<'a> Renderer<'a> {
         out
     }
 
-    fn questions_ctx(qs: &[Question]) -> Vec<QuestionCtx<'_>> {
-        qs.iter()
-            .map(|q| QuestionCtx {
-                text: &q.text,
-                id: &q.id,
-                answered: q.answered,
-                in_body: q.in_body,
-            })
-            .collect()
+    fn phase_summary(&self, pi: usize, link: &Linker<'a>) -> PhaseSummary<'a> {
+        let hb = self.hb;
+        PhaseSummary {
+            link: link.doc(DocKey::Phase(pi)),
+            summary: hb.phases[pi].summary.as_deref(),
+            count: Count::of(
+                hb.phase_pages[pi]
+                    .iter()
+                    .flat_map(|&i| &hb.page_questions[i]),
+            ),
+            pages: hb.phase_pages[pi]
+                .iter()
+                .map(|&i| PageSummary {
+                    link: link.doc(DocKey::Page(i)),
+                    count: Count::of(hb.page_questions[i].iter()),
+                    status: hb.pages[i].status.map(status_label),
+                    stale: hb.is_stale(i),
+                })
+                .collect(),
+            body: String::new(),
+        }
+    }
+
+    fn member_row(&self, mi: usize, link: &Linker<'a>) -> MemberRow<'a> {
+        let m = &self.hb.members[mi];
+        MemberRow {
+            link: link.doc(DocKey::Member(mi)),
+            organization: m.organization.as_deref(),
+            participation: participation_label(m.participation),
+            roles: self.hb.member_roles[mi]
+                .iter()
+                .map(|&r| link.doc(DocKey::Role(r)))
+                .collect(),
+        }
     }
 
     fn page_data(
         &self,
         job: Job,
-        link: &Linker<'_>,
+        link: &Linker<'a>,
         url: &str,
-    ) -> Result<(String, &'static str, serde_json::Value), Diagnostic> {
+    ) -> (Cow<'a, str>, &'static str, PageData<'a>) {
         let hb = self.hb;
-        let to_value = |v: serde_json::Result<serde_json::Value>| {
-            v.map_err(|e| Diagnostic::error("(render)", Loc::START, format!("internal error: {e}")))
-        };
-        let phase_summary = |pi: usize| {
-            let p = &hb.phases[pi];
-            let count = Count::of(
-                hb.phase_pages[pi]
-                    .iter()
-                    .flat_map(|&i| &hb.page_questions[i]),
-            );
-            serde_json::json!({
-                "link": link.doc(DocKey::Phase(pi)),
-                "summary": p.summary,
-                "count": count,
-                "pages": hb.phase_pages[pi].iter().map(|&i| serde_json::json!({
-                    "link": link.doc(DocKey::Page(i)),
-                    "count": Count::of(hb.page_questions[i].iter()),
-                    "status": hb.pages[i].status,
-                    "stale": hb.is_stale(i),
-                })).collect::<Vec<_>>(),
-            })
-        };
-        let member_row = |mi: usize| {
-            let m = &hb.members[mi];
-            serde_json::json!({
-                "link": link.doc(DocKey::Member(mi)),
-                "organization": m.organization,
-                "participation": participation_label(m.participation),
-                "roles": hb.member_roles[mi].iter().map(|&r| link.doc(DocKey::Role(r))).collect::<Vec<_>>(),
-            })
-        };
-        Ok(match job {
+        match job {
             Job::Doc(DocKey::Home) => {
-                let body = self.body_html(DocKey::Home, url, &[], None);
-                let phases: Vec<_> = (0..hb.phases.len()).map(phase_summary).collect();
-                let v = serde_json::json!({
-                    "body": body,
-                    "phases": phases,
-                    "count": Count::of(hb.page_questions.iter().flatten()),
-                    "members": hb.members.len(),
-                    "roles": hb.roles.len(),
-                    "norms": hb.norms.len(),
-                    "start": hb.onboarding.first().map(|d| link.dest(d)),
+                let data = PageData::Home(HomeData {
+                    body: self.body_html(DocKey::Home, url, &[], None),
+                    phases: (0..hb.phases.len())
+                        .map(|pi| self.phase_summary(pi, link))
+                        .collect(),
+                    count: Count::of(hb.page_questions.iter().flatten()),
+                    members: hb.members.len(),
+                    roles: hb.roles.len(),
+                    norms: hb.norms.len(),
+                    start: hb.onboarding.first().map(|d| link.dest(d)),
                 });
-                (hb.home_title().to_owned(), "index.html", v)
+                (Cow::Borrowed(hb.home_title()), "index.html", data)
             }
             Job::Doc(k @ DocKey::Phase(pi)) => {
-                let body = self.body_html(k, url, &[], None);
-                let mut v = phase_summary(pi);
-                v["body"] = body.into();
-                (hb.phases[pi].title.clone(), "phase.html", v)
+                let mut data = self.phase_summary(pi, link);
+                data.body = self.body_html(k, url, &[], None);
+                (
+                    Cow::Borrowed(&hb.phases[pi].title),
+                    "phase.html",
+                    PageData::Phase(data),
+                )
             }
             Job::Doc(k @ DocKey::Page(i)) => {
                 let p = &hb.pages[i];
                 let qs = &hb.page_questions[i];
-                let owner = hb.page_owner[i].map(|m| link.doc(DocKey::Member(m)));
-                let body = self.body_html(k, url, qs, owner.clone());
-                let fm_links = |ids: &[crate::source::Spanned<String>], kind: fn(usize) -> DocKey, all: &[&str]| -> Vec<Link> {
+                let owner = link.member(hb.page_owner[i]);
+                let refs = |ids: &[crate::source::Spanned<String>],
+                            find: &dyn Fn(&str) -> Option<DocKey>|
+                 -> Vec<Link<'a>> {
                     ids.iter()
-                        .filter_map(|s| all.iter().position(|x| *x == s.value).map(kind))
+                        .filter_map(|s| find(&s.value))
                         .map(|k| link.doc(k))
                         .collect()
                 };
-                let member_ids: Vec<&str> = hb.members.iter().map(|m| m.id.as_str()).collect();
-                let role_ids: Vec<&str> = hb.roles.iter().map(|m| m.id.as_str()).collect();
-                let norm_ids: Vec<&str> = hb.norms.iter().map(|m| m.id.as_str()).collect();
-                let v = serde_json::json!({
-                    "body": body,
-                    "questions": Self::questions_ctx(qs),
-                    "open": Self::questions_ctx(qs).into_iter().filter(|q| !q.in_body).collect::<Vec<_>>(),
-                    "count": Count::of(qs.iter()),
-                    "owner": owner,
-                    "unanswered_note": unanswered_note(owner.as_ref()),
-                    "status": p.status.map(|s| match s { Status::Draft => "draft", Status::Agreed => "agreed" }),
-                    "review_by": p.review_by.as_ref().map(|d| d.value.to_string()),
-                    "stale": hb.is_stale(i),
-                    "phase": link.doc(DocKey::Phase(p.phase)),
-                    "members": fm_links(&p.members, DocKey::Member, &member_ids),
-                    "roles": fm_links(&p.roles, DocKey::Role, &role_ids),
-                    "norms": fm_links(&p.norms, DocKey::Norm, &norm_ids),
-                    "referrers": link.docs(hb.referrers.get(&k).cloned().unwrap_or_default()),
-                });
-                (p.title.clone(), "page.html", v)
+                let data = AnswerData {
+                    body: self.body_html(k, url, qs, owner.clone()),
+                    questions: questions_ctx(qs),
+                    open: questions_ctx(qs)
+                        .into_iter()
+                        .filter(|q| !q.in_body)
+                        .collect(),
+                    count: Count::of(qs.iter()),
+                    unanswered_note: unanswered_note(owner.as_ref()),
+                    owner,
+                    status: p.status.map(status_label),
+                    review_by: p.review_by.as_ref().map(|d| d.value.to_string()),
+                    stale: hb.is_stale(i),
+                    phase: link.doc(DocKey::Phase(p.phase)),
+                    members: refs(&p.members, &|id| hb.member_index(id).map(DocKey::Member)),
+                    roles: refs(&p.roles, &|id| hb.role_index(id).map(DocKey::Role)),
+                    norms: refs(&p.norms, &|id| hb.norm_index(id).map(DocKey::Norm)),
+                    referrers: link.referrers(k),
+                };
+                (
+                    Cow::Borrowed(&p.title),
+                    "page.html",
+                    PageData::Answer(Box::new(data)),
+                )
             }
             Job::Doc(k @ DocKey::Member(i)) => {
                 let m = &hb.members[i];
-                let owns: Vec<DocKey> = (0..hb.pages.len()).filter(|&p| hb.page_owner[p] == Some(i)).map(DocKey::Page).collect();
-                let cases: Vec<DocKey> = (0..hb.cases.len()).filter(|&c| hb.case_member[c] == Some(i)).map(DocKey::Case).collect();
-                let v = serde_json::json!({
-                    "body": self.body_html(k, url, &[], None),
-                    "name": m.name,
-                    "participation": participation_label(m.participation),
-                    "organization": m.organization,
-                    "expertise": m.expertise,
-                    "joined": m.joined.map(|d| d.to_string()),
-                    "contact": m.contact,
-                    "contact_href": m.contact.as_deref().map(contact_href),
-                    "roles": hb.member_roles[i].iter().map(|&r| link.doc(DocKey::Role(r))).collect::<Vec<_>>(),
-                    "owns": link.docs(owns),
-                    "cases": link.docs(cases),
-                    "referrers": link.docs(hb.referrers.get(&k).cloned().unwrap_or_default()),
-                });
-                (m.name.clone(), "member.html", v)
+                let data = MemberData {
+                    body: self.body_html(k, url, &[], None),
+                    name: &m.name,
+                    participation: participation_label(m.participation),
+                    organization: m.organization.as_deref(),
+                    expertise: &m.expertise,
+                    joined: m.joined.map(|d| d.to_string()),
+                    contact: m.contact.as_deref(),
+                    contact_href: m.contact.as_deref().map(contact_href),
+                    roles: hb.member_roles[i]
+                        .iter()
+                        .map(|&r| link.doc(DocKey::Role(r)))
+                        .collect(),
+                    owns: link.docs(hb.owned_pages(i).map(DocKey::Page)),
+                    cases: link.docs(
+                        (0..hb.cases.len())
+                            .filter(|&c| hb.case_member[c] == Some(i))
+                            .map(DocKey::Case),
+                    ),
+                    referrers: link.referrers(k),
+                };
+                (
+                    Cow::Borrowed(&m.name),
+                    "member.html",
+                    PageData::Member(data),
+                )
             }
             Job::Doc(k @ DocKey::Role(i)) => {
                 let r = &hb.roles[i];
-                let v = serde_json::json!({
-                    "body": self.body_html(k, url, &[], None),
-                    "title": r.title,
-                    "summary": r.summary,
-                    "commitment": r.commitment,
-                    "responsibilities": r.responsibilities,
-                    "holders": hb.holders[i].iter().map(|&m| link.doc(DocKey::Member(m))).collect::<Vec<_>>(),
-                    "vacant": hb.holders[i].is_empty(),
-                    "norms": hb.role_norms[i].iter().map(|&n| link.doc(DocKey::Norm(n))).collect::<Vec<_>>(),
-                    "referrers": link.docs(hb.referrers.get(&k).cloned().unwrap_or_default()),
-                });
-                (r.title.clone(), "role.html", v)
+                let data = RoleData {
+                    body: self.body_html(k, url, &[], None),
+                    title: &r.title,
+                    summary: r.summary.as_deref(),
+                    commitment: r.commitment.as_deref(),
+                    responsibilities: &r.responsibilities,
+                    holders: hb.holders[i]
+                        .iter()
+                        .map(|&m| link.doc(DocKey::Member(m)))
+                        .collect(),
+                    vacant: hb.holders[i].is_empty(),
+                    norms: hb.role_norms[i]
+                        .iter()
+                        .map(|&n| link.doc(DocKey::Norm(n)))
+                        .collect(),
+                    referrers: link.referrers(k),
+                };
+                (Cow::Borrowed(&r.title), "role.html", PageData::Role(data))
             }
             Job::Doc(k @ DocKey::Norm(i)) => {
                 let n = &hb.norms[i];
-                let v = serde_json::json!({
-                    "body": self.body_html(k, url, &[], None),
-                    "title": n.title,
-                    "category": n.category,
-                    "agreed": n.agreed.map(|d| d.to_string()),
-                    "owner": hb.norm_owner[i].as_ref().map(|d| link.dest(d)),
-                    "referrers": link.docs(hb.referrers.get(&k).cloned().unwrap_or_default()),
-                });
-                (n.title.clone(), "norm.html", v)
+                let data = NormData {
+                    body: self.body_html(k, url, &[], None),
+                    title: &n.title,
+                    category: n.category.as_deref(),
+                    agreed: n.agreed.map(|d| d.to_string()),
+                    owner: hb.norm_owner[i].as_ref().map(|d| link.dest(d)),
+                    referrers: link.referrers(k),
+                };
+                (Cow::Borrowed(&n.title), "norm.html", PageData::Norm(data))
             }
             Job::Doc(k @ DocKey::Case(i)) => {
                 let qs = &hb.case_questions[i];
-                let member = hb.case_member[i].map(|m| link.doc(DocKey::Member(m)));
-                let v = serde_json::json!({
-                    "body": self.body_html(k, url, qs, member.clone()),
-                    "title": hb.case_title(i),
-                    "member": member,
-                    "organization": hb.case_member[i].and_then(|m| hb.members[m].organization.clone()),
-                    "questions": Self::questions_ctx(qs),
-                    "open": Self::questions_ctx(qs).into_iter().filter(|q| !q.in_body).collect::<Vec<_>>(),
-                    "count": Count::of(qs.iter()),
-                    "unanswered_note": unanswered_note(member.as_ref()),
-                });
-                (hb.case_title(i).to_owned(), "case.html", v)
+                let member = link.member(hb.case_member[i]);
+                let data = CaseData {
+                    body: self.body_html(k, url, qs, member.clone()),
+                    title: hb.case_title(i),
+                    organization: hb.case_member[i]
+                        .and_then(|m| hb.members[m].organization.as_deref()),
+                    questions: questions_ctx(qs),
+                    open: questions_ctx(qs)
+                        .into_iter()
+                        .filter(|q| !q.in_body)
+                        .collect(),
+                    count: Count::of(qs.iter()),
+                    unanswered_note: unanswered_note(member.as_ref()),
+                    member,
+                };
+                (
+                    Cow::Borrowed(hb.case_title(i)),
+                    "case.html",
+                    PageData::Case(data),
+                )
             }
             Job::Index(IndexPage::Members) => {
-                let groups: Vec<_> = ["core", "active", "occasional", "peripheral", "sponsor", ""]
-                    .iter()
-                    .map(|level| {
-                        let rows: Vec<_> = (0..hb.members.len())
-                            .filter(|&m| participation_label(hb.members[m].participation) == *level)
-                            .map(member_row)
-                            .collect();
-                        serde_json::json!({ "level": level, "members": rows })
+                let groups = ["core", "active", "occasional", "peripheral", "sponsor", ""]
+                    .into_iter()
+                    .map(|level| MemberGroup {
+                        level,
+                        members: (0..hb.members.len())
+                            .filter(|&m| participation_label(hb.members[m].participation) == level)
+                            .map(|m| self.member_row(m, link))
+                            .collect(),
                     })
-                    .filter(|g| g["members"].as_array().is_some_and(|a| !a.is_empty()))
+                    .filter(|g| !g.members.is_empty())
                     .collect();
-                ("Members".into(), "members.html", serde_json::json!({ "groups": groups, "total": hb.members.len() }))
+                let data = PageData::Members(MembersData {
+                    groups,
+                    total: hb.members.len(),
+                });
+                (Cow::Borrowed("Members"), "members.html", data)
             }
             Job::Index(IndexPage::Roles) => {
-                let roles: Vec<_> = (0..hb.roles.len())
-                    .map(|r| {
-                        serde_json::json!({
-                            "link": link.doc(DocKey::Role(r)),
-                            "summary": hb.roles[r].summary,
-                            "commitment": hb.roles[r].commitment,
-                            "holders": hb.holders[r].iter().map(|&m| link.doc(DocKey::Member(m))).collect::<Vec<_>>(),
-                            "vacant": hb.holders[r].is_empty(),
-                        })
+                let roles = (0..hb.roles.len())
+                    .map(|r| RoleRow {
+                        link: link.doc(DocKey::Role(r)),
+                        summary: hb.roles[r].summary.as_deref(),
+                        commitment: hb.roles[r].commitment.as_deref(),
+                        holders: hb.holders[r]
+                            .iter()
+                            .map(|&m| link.doc(DocKey::Member(m)))
+                            .collect(),
+                        vacant: hb.holders[r].is_empty(),
                     })
                     .collect();
-                let matrix: Vec<_> = (0..hb.members.len())
-                    .map(|m| {
-                        serde_json::json!({
-                            "member": link.doc(DocKey::Member(m)),
-                            "cells": (0..hb.roles.len()).map(|r| hb.member_roles[m].contains(&r)).collect::<Vec<_>>(),
-                        })
+                let matrix = (0..hb.members.len())
+                    .map(|m| MatrixRow {
+                        member: link.doc(DocKey::Member(m)),
+                        cells: (0..hb.roles.len())
+                            .map(|r| hb.member_roles[m].contains(&r))
+                            .collect(),
                     })
                     .collect();
-                ("Roles".into(), "roles.html", serde_json::json!({ "roles": roles, "matrix": matrix }))
+                (
+                    Cow::Borrowed("Roles"),
+                    "roles.html",
+                    PageData::Roles(RolesData { roles, matrix }),
+                )
             }
             Job::Index(IndexPage::Norms) => {
-                let norms: Vec<_> = (0..hb.norms.len())
-                    .map(|n| {
-                        serde_json::json!({
-                            "link": link.doc(DocKey::Norm(n)),
-                            "category": hb.norms[n].category,
-                            "agreed": hb.norms[n].agreed.map(|d| d.to_string()),
-                            "owner": hb.norm_owner[n].as_ref().map(|d| link.dest(d)),
-                        })
+                let norms = (0..hb.norms.len())
+                    .map(|n| NormRow {
+                        link: link.doc(DocKey::Norm(n)),
+                        category: hb.norms[n].category.as_deref(),
+                        agreed: hb.norms[n].agreed.map(|d| d.to_string()),
+                        owner: hb.norm_owner[n].as_ref().map(|d| link.dest(d)),
                     })
                     .collect();
-                ("Norms".into(), "norms.html", serde_json::json!({ "norms": norms }))
+                (
+                    Cow::Borrowed("Norms"),
+                    "norms.html",
+                    PageData::Norms(NormsData { norms }),
+                )
             }
             Job::Index(IndexPage::Cases) => {
-                let cases: Vec<_> = (0..hb.cases.len())
-                    .map(|c| {
-                        serde_json::json!({
-                            "link": link.doc(DocKey::Case(c)),
-                            "member": hb.case_member[c].map(|m| link.doc(DocKey::Member(m))),
-                            "count": Count::of(hb.case_questions[c].iter()),
-                        })
+                let cases = (0..hb.cases.len())
+                    .map(|c| CaseRow {
+                        link: link.doc(DocKey::Case(c)),
+                        member: link.member(hb.case_member[c]),
+                        count: Count::of(hb.case_questions[c].iter()),
                     })
                     .collect();
-                ("Cases for participation".into(), "cases.html", serde_json::json!({ "cases": cases }))
+                (
+                    Cow::Borrowed("Cases for participation"),
+                    "cases.html",
+                    PageData::Cases(CasesData { cases }),
+                )
             }
             Job::Index(IndexPage::Progress) => {
-                let phases: Vec<_> = (0..hb.phases.len()).map(phase_summary).collect();
+                let page_link = |i: usize| link.doc(DocKey::Page(i));
                 let mut unanswered = Vec::new();
                 for (i, qs) in hb.page_questions.iter().enumerate() {
                     for q in qs.iter().filter(|q| !q.answered) {
-                        let mut l = link.doc(DocKey::Page(i));
+                        let mut l = page_link(i);
                         l.href = format!("{}#{}", l.href, q.id);
-                        unanswered.push(serde_json::json!({
-                            "question": q.text,
-                            "link": l,
-                            "owner": hb.page_owner[i].map(|m| link.doc(DocKey::Member(m))),
-                        }));
+                        unanswered.push(Unanswered {
+                            question: &q.text,
+                            link: l,
+                            owner: link.member(hb.page_owner[i]),
+                        });
                     }
                 }
-                let stale: Vec<_> = (0..hb.pages.len())
-                    .filter(|&i| hb.is_stale(i))
-                    .map(|i| {
-                        serde_json::json!({
-                            "link": link.doc(DocKey::Page(i)),
-                            "review_by": hb.pages[i].review_by.as_ref().map(|d| d.value.to_string()),
-                            "owner": hb.page_owner[i].map(|m| link.doc(DocKey::Member(m))),
-                        })
-                    })
-                    .collect();
-                let drafts: Vec<_> = (0..hb.pages.len())
-                    .filter(|&i| hb.pages[i].status == Some(Status::Draft))
-                    .map(|i| {
-                        serde_json::json!({
-                            "link": link.doc(DocKey::Page(i)),
-                            "owner": hb.page_owner[i].map(|m| link.doc(DocKey::Member(m))),
-                        })
-                    })
-                    .collect();
-                let vacant: Vec<_> = (0..hb.roles.len()).filter(|&r| hb.holders[r].is_empty()).map(|r| link.doc(DocKey::Role(r))).collect();
-                let v = serde_json::json!({
-                    "count": Count::of(hb.page_questions.iter().flatten()),
-                    "phases": phases,
-                    "unanswered": unanswered,
-                    "stale": stale,
-                    "drafts": drafts,
-                    "vacant": vacant,
-                    "today": hb.today.to_string(),
-                });
-                ("Progress".into(), "progress.html", v)
+                let listed = |i: usize| Listed {
+                    link: page_link(i),
+                    review_by: hb.pages[i].review_by.as_ref().map(|d| d.value.to_string()),
+                    owner: link.member(hb.page_owner[i]),
+                };
+                let data = ProgressData {
+                    count: Count::of(hb.page_questions.iter().flatten()),
+                    phases: (0..hb.phases.len())
+                        .map(|pi| self.phase_summary(pi, link))
+                        .collect(),
+                    unanswered,
+                    stale: (0..hb.pages.len())
+                        .filter(|&i| hb.is_stale(i))
+                        .map(listed)
+                        .collect(),
+                    drafts: (0..hb.pages.len())
+                        .filter(|&i| hb.pages[i].status == Some(Status::Draft))
+                        .map(listed)
+                        .collect(),
+                    vacant: (0..hb.roles.len())
+                        .filter(|&r| hb.holders[r].is_empty())
+                        .map(|r| link.doc(DocKey::Role(r)))
+                        .collect(),
+                    today: hb.today.to_string(),
+                };
+                (
+                    Cow::Borrowed("Progress"),
+                    "progress.html",
+                    PageData::Progress(Box::new(data)),
+                )
             }
-            Job::NotFound => ("Page not found".into(), "404.html", serde_json::json!({})),
-        })
-        .and_then(|(t, tpl, v)| Ok((t, tpl, to_value(Ok(v))?)))
+            Job::NotFound => (
+                Cow::Borrowed("Page not found"),
+                "404.html",
+                PageData::Empty {},
+            ),
+        }
     }
+}
+
+fn questions_ctx(qs: &[Question]) -> Vec<QuestionCtx<'_>> {
+    qs.iter()
+        .map(|q| QuestionCtx {
+            text: &q.text,
+            id: &q.id,
+            answered: q.answered,
+            in_body: q.in_body,
+        })
+        .collect()
+}
+
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Draft => "draft",
+        Status::Agreed => "agreed",
+    }
+}
+
+/// The `page` object of each template, typed and borrowed from the
+/// handbook rather than copied into a generic map.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PageData<'a> {
+    Home(HomeData<'a>),
+    Phase(PhaseSummary<'a>),
+    Answer(Box<AnswerData<'a>>),
+    Member(MemberData<'a>),
+    Role(RoleData<'a>),
+    Norm(NormData<'a>),
+    Case(CaseData<'a>),
+    Members(MembersData<'a>),
+    Roles(RolesData<'a>),
+    Norms(NormsData<'a>),
+    Cases(CasesData<'a>),
+    Progress(Box<ProgressData<'a>>),
+    Empty {},
+}
+
+#[derive(Serialize)]
+struct PageSummary<'a> {
+    link: Link<'a>,
+    count: Count,
+    status: Option<&'static str>,
+    stale: bool,
+}
+
+#[derive(Serialize)]
+struct PhaseSummary<'a> {
+    link: Link<'a>,
+    summary: Option<&'a str>,
+    count: Count,
+    pages: Vec<PageSummary<'a>>,
+    /// The phase's intro, on the phase's own page.
+    body: String,
+}
+
+#[derive(Serialize)]
+struct HomeData<'a> {
+    body: String,
+    phases: Vec<PhaseSummary<'a>>,
+    count: Count,
+    members: usize,
+    roles: usize,
+    norms: usize,
+    start: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct AnswerData<'a> {
+    body: String,
+    questions: Vec<QuestionCtx<'a>>,
+    open: Vec<QuestionCtx<'a>>,
+    count: Count,
+    owner: Option<Link<'a>>,
+    unanswered_note: String,
+    status: Option<&'static str>,
+    review_by: Option<String>,
+    stale: bool,
+    phase: Link<'a>,
+    members: Vec<Link<'a>>,
+    roles: Vec<Link<'a>>,
+    norms: Vec<Link<'a>>,
+    referrers: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct MemberData<'a> {
+    body: String,
+    name: &'a str,
+    participation: &'static str,
+    organization: Option<&'a str>,
+    expertise: &'a [String],
+    joined: Option<String>,
+    contact: Option<&'a str>,
+    contact_href: Option<String>,
+    roles: Vec<Link<'a>>,
+    owns: Vec<Link<'a>>,
+    cases: Vec<Link<'a>>,
+    referrers: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct RoleData<'a> {
+    body: String,
+    title: &'a str,
+    summary: Option<&'a str>,
+    commitment: Option<&'a str>,
+    responsibilities: &'a [String],
+    holders: Vec<Link<'a>>,
+    vacant: bool,
+    norms: Vec<Link<'a>>,
+    referrers: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct NormData<'a> {
+    body: String,
+    title: &'a str,
+    category: Option<&'a str>,
+    agreed: Option<String>,
+    owner: Option<Link<'a>>,
+    referrers: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct CaseData<'a> {
+    body: String,
+    title: &'a str,
+    member: Option<Link<'a>>,
+    organization: Option<&'a str>,
+    questions: Vec<QuestionCtx<'a>>,
+    open: Vec<QuestionCtx<'a>>,
+    count: Count,
+    unanswered_note: String,
+}
+
+#[derive(Serialize)]
+struct MemberRow<'a> {
+    link: Link<'a>,
+    organization: Option<&'a str>,
+    participation: &'static str,
+    roles: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct MemberGroup<'a> {
+    level: &'static str,
+    members: Vec<MemberRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct MembersData<'a> {
+    groups: Vec<MemberGroup<'a>>,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct RoleRow<'a> {
+    link: Link<'a>,
+    summary: Option<&'a str>,
+    commitment: Option<&'a str>,
+    holders: Vec<Link<'a>>,
+    vacant: bool,
+}
+
+#[derive(Serialize)]
+struct MatrixRow<'a> {
+    member: Link<'a>,
+    cells: Vec<bool>,
+}
+
+#[derive(Serialize)]
+struct RolesData<'a> {
+    roles: Vec<RoleRow<'a>>,
+    matrix: Vec<MatrixRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct NormRow<'a> {
+    link: Link<'a>,
+    category: Option<&'a str>,
+    agreed: Option<String>,
+    owner: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct NormsData<'a> {
+    norms: Vec<NormRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct CaseRow<'a> {
+    link: Link<'a>,
+    member: Option<Link<'a>>,
+    count: Count,
+}
+
+#[derive(Serialize)]
+struct CasesData<'a> {
+    cases: Vec<CaseRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct Unanswered<'a> {
+    question: &'a str,
+    link: Link<'a>,
+    owner: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    link: Link<'a>,
+    review_by: Option<String>,
+    owner: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct ProgressData<'a> {
+    count: Count,
+    phases: Vec<PhaseSummary<'a>>,
+    unanswered: Vec<Unanswered<'a>>,
+    stale: Vec<Listed<'a>>,
+    drafts: Vec<Listed<'a>>,
+    vacant: Vec<Link<'a>>,
+    today: String,
 }
 
 fn contact_href(c: &str) -> String {
@@ -731,10 +1010,10 @@ struct NavKey {
 }
 
 #[derive(Serialize)]
-struct NavPhase {
+struct NavPhase<'a> {
     href: String,
     title: String,
-    pages: Vec<Link>,
+    pages: Vec<Link<'a>>,
     before: usize,
     after: usize,
 }
@@ -764,7 +1043,7 @@ fn render_nav(
                 _ => (Vec::new(), 0, 0),
             };
             NavPhase {
-                href: link.href(&hb.url(DocKey::Phase(pi))),
+                href: link.href(hb.url(DocKey::Phase(pi))),
                 title: hb.phases[pi].title.clone(),
                 pages,
                 before,
@@ -772,7 +1051,7 @@ fn render_nav(
             }
         })
         .collect();
-    let mut extra: Vec<Link> = vec![
+    let mut extra: Vec<Link<'_>> = vec![
         link.dest(&Dest::Index(IndexPage::Members)),
         link.dest(&Dest::Index(IndexPage::Roles)),
         link.dest(&Dest::Index(IndexPage::Norms)),

@@ -88,8 +88,20 @@ pub struct Question {
     pub answered: bool,
 }
 
+/// Every document's URL, computed once: they are asked for on every link.
+#[derive(Default)]
+pub struct Urls {
+    phases: Vec<String>,
+    pages: Vec<String>,
+    members: Vec<String>,
+    roles: Vec<String>,
+    norms: Vec<String>,
+    cases: Vec<String>,
+}
+
 /// The resolved handbook: the only thing rendering reads.
 pub struct Handbook {
+    urls: Urls,
     pub config: BookConfig,
     pub sources: Vec<Source>,
     pub home: Option<Home>,
@@ -163,26 +175,24 @@ fn ids(m: &HashMap<String, usize>) -> impl Iterator<Item = &str> {
 }
 
 impl Handbook {
-    pub fn url(&self, key: DocKey) -> String {
+    pub fn url(&self, key: DocKey) -> &str {
+        let u = &self.urls;
         match key {
-            DocKey::Home => String::new(),
-            DocKey::Phase(i) => format!("{}/", self.phases[i].slug),
-            DocKey::Page(i) => {
-                let p = &self.pages[i];
-                format!("{}/{}/", self.phases[p.phase].slug, p.slug)
-            }
-            DocKey::Member(i) => format!("members/{}/", self.members[i].id),
-            DocKey::Role(i) => format!("roles/{}/", self.roles[i].id),
-            DocKey::Norm(i) => format!("norms/{}/", self.norms[i].id),
-            DocKey::Case(i) => format!("cases/{}/", self.cases[i].id),
+            DocKey::Home => "",
+            DocKey::Phase(i) => &u.phases[i],
+            DocKey::Page(i) => &u.pages[i],
+            DocKey::Member(i) => &u.members[i],
+            DocKey::Role(i) => &u.roles[i],
+            DocKey::Norm(i) => &u.norms[i],
+            DocKey::Case(i) => &u.cases[i],
         }
     }
 
-    pub fn dest_url(&self, dest: &Dest) -> String {
+    pub fn dest_url<'s>(&'s self, dest: &'s Dest) -> &'s str {
         match dest {
             Dest::Doc(k) => self.url(*k),
-            Dest::Index(i) => i.url().to_owned(),
-            Dest::File(out) => out.clone(),
+            Dest::Index(i) => i.url(),
+            Dest::File(out) => out,
         }
     }
 
@@ -450,6 +460,23 @@ impl Handbook {
         v
     }
 
+    pub fn member_index(&self, id: &str) -> Option<usize> {
+        self.by_member.get(id).copied()
+    }
+
+    pub fn role_index(&self, id: &str) -> Option<usize> {
+        self.by_role.get(id).copied()
+    }
+
+    pub fn norm_index(&self, id: &str) -> Option<usize> {
+        self.by_norm.get(id).copied()
+    }
+
+    /// The pages a member owns ("who to ask").
+    pub fn owned_pages(&self, member: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.pages.len()).filter(move |&p| self.page_owner[p] == Some(member))
+    }
+
     pub fn progress(&self) -> crate::diag::Progress {
         let qs = self.page_questions.iter().flatten();
         crate::diag::Progress {
@@ -606,7 +633,24 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         .map(|c| questions_of(&c.questions, &c.doc))
         .collect();
 
+    let urls = Urls {
+        phases: l.phases.iter().map(|p| format!("{}/", p.slug)).collect(),
+        pages: l
+            .pages
+            .iter()
+            .map(|p| format!("{}/{}/", l.phases[p.phase].slug, p.slug))
+            .collect(),
+        members: l
+            .members
+            .iter()
+            .map(|m| format!("members/{}/", m.id))
+            .collect(),
+        roles: l.roles.iter().map(|r| format!("roles/{}/", r.id)).collect(),
+        norms: l.norms.iter().map(|n| format!("norms/{}/", n.id)).collect(),
+        cases: l.cases.iter().map(|c| format!("cases/{}/", c.id)).collect(),
+    };
     let mut hb = Handbook {
+        urls,
         config: l.config,
         sources: l.sources,
         home: l.home,
