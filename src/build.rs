@@ -126,6 +126,8 @@ pub struct Site {
     pub report: Report,
     pub handbook: Handbook,
     pub css_path: String,
+    /// Kept so that `serve` can re-render single pages.
+    pub theme: Theme,
 }
 
 /// Loads, resolves and renders, writing nothing. `serve` and `build` both
@@ -161,6 +163,7 @@ pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, Bu
         report,
         css_path: theme.css_path.clone(),
         handbook,
+        theme,
     })
 }
 

@@ -56,6 +56,18 @@ impl Analysis {
         self.headings.iter().any(|h| h.id == id)
     }
 
+    /// Whether two analyses differ only in where things are: same headings
+    /// (text, ids, answered) and same links. An edit that keeps the shape
+    /// changes no other page than its own.
+    pub fn same_shape(&self, other: &Analysis) -> bool {
+        let h = |a: &Heading, b: &Heading| a.level == b.level && a.id == b.id && a.text == b.text && a.has_content == b.has_content;
+        let l = |a: &Link, b: &Link| a.target == b.target && a.wiki == b.wiki;
+        self.headings.len() == other.headings.len()
+            && self.links.len() == other.links.len()
+            && self.headings.iter().zip(&other.headings).all(|(a, b)| h(a, b))
+            && self.links.iter().zip(&other.links).all(|(a, b)| l(a, b))
+    }
+
     /// The heading that asks `question`, if the body has one.
     pub fn question_heading(&self, question: &str) -> Option<&Heading> {
         let q = normalize_question(question);

@@ -263,6 +263,11 @@ impl<'a> Renderer<'a> {
         jobs
     }
 
+    /// Renders the page of one document.
+    pub fn render_doc(&self, key: DocKey) -> Result<OutFile, Diagnostic> {
+        self.render_job(Job::Doc(key))
+    }
+
     /// Renders every page in parallel. Errors are template errors.
     pub fn render_all(&self) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
         let results: Vec<Result<OutFile, Diagnostic>> = self

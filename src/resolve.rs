@@ -460,6 +460,40 @@ impl Handbook {
         v
     }
 
+    /// The document a source file (`content/01-define/purpose.md`) holds.
+    pub fn doc_at(&self, path: &str) -> Option<DocKey> {
+        self.by_path.get(path).copied()
+    }
+
+    /// This handbook with one file's body replaced by an edit that changed
+    /// neither its front matter nor the shape of its body (see
+    /// `Analysis::same_shape`): every resolved fact stays true, so nothing
+    /// needs resolving again. Returns `None` (and the handbook) when the
+    /// edit does not qualify.
+    pub fn with_body_edit(mut self, key: DocKey, src: Source, body_start: usize, analysis: crate::markdown::Analysis) -> Result<Handbook, Handbook> {
+        let Some(doc) = self.doc(key) else { return Err(self) };
+        let file = doc.file;
+        let old = &self.sources[file].text;
+        let same_front = doc.body_start == body_start && old.get(..body_start) == src.text.get(..body_start);
+        if doc.broken || !same_front || !doc.analysis.same_shape(&analysis) {
+            return Err(self);
+        }
+        self.sources[file] = src;
+        let doc = match key {
+            DocKey::Home => self.home.as_mut().map(|h| &mut h.doc),
+            DocKey::Phase(i) => self.phases[i].doc.as_mut(),
+            DocKey::Page(i) => Some(&mut self.pages[i].doc),
+            DocKey::Member(i) => Some(&mut self.members[i].doc),
+            DocKey::Role(i) => Some(&mut self.roles[i].doc),
+            DocKey::Norm(i) => Some(&mut self.norms[i].doc),
+            DocKey::Case(i) => Some(&mut self.cases[i].doc),
+        };
+        if let Some(doc) = doc {
+            doc.analysis = analysis;
+        }
+        Ok(self)
+    }
+
     pub fn member_index(&self, id: &str) -> Option<usize> {
         self.by_member.get(id).copied()
     }

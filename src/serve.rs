@@ -6,7 +6,7 @@
 use crate::build::{self, BuildError};
 use crate::model::Date;
 use notify::Watcher;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -101,7 +101,23 @@ pub struct ServeOptions {
 }
 
 /// Builds the site in memory, reading static files too.
-fn build_files(root: &Path, today: Date) -> Result<(Files, usize, String), String> {
+/// The last good handbook and theme, kept by the rebuild loop so that an
+/// edit to one page's prose re-renders only that page.
+struct Model {
+    handbook: crate::resolve::Handbook,
+    theme: crate::theme::Theme,
+}
+
+/// What a full build gives serve.
+struct Built {
+    files: Files,
+    pages: usize,
+    warnings: String,
+    model: Model,
+}
+
+/// Builds the whole site in memory, reading static files too.
+fn build_files(root: &Path, today: Date) -> Result<Built, String> {
     match build::site(root, today, Some("/")) {
         Ok(site) => {
             let mut files: Files = HashMap::with_capacity(site.files.len() + site.assets.len());
@@ -113,20 +129,73 @@ fn build_files(root: &Path, today: Date) -> Result<(Files, usize, String), Strin
                     Err(e) => return Err(format!("{}: error: cannot read: {e}\n", src.display())),
                 }
             }
-            let pages = site
-                .files
-                .iter()
-                .filter(|f| f.path.ends_with(".html"))
-                .count();
+            let pages = site.files.iter().filter(|f| f.path.ends_with(".html")).count();
             for f in site.files {
                 files.insert(f.path, f.bytes.into());
             }
-            let warnings = site.report.to_text();
-            Ok((files, pages, warnings))
+            Ok(Built {
+                files,
+                pages,
+                warnings: site.report.to_text(),
+                model: Model {
+                    handbook: site.handbook,
+                    theme: site.theme,
+                },
+            })
         }
         Err(BuildError::Invalid(report)) => Err(report.errors_text()),
         Err(BuildError::NotABook(m) | BuildError::Output(m)) => Err(format!("error: {m}\n")),
     }
+}
+
+/// The fast path: every changed file is a page whose front matter is the
+/// same and whose body keeps its shape (headings, answers, links), so no
+/// other page can change. Re-reads those files, patches the handbook and
+/// re-renders just their pages. Gives the model back when the edit does
+/// not qualify, for a full rebuild.
+fn body_edits(root: &Path, model: Model, changed: &HashSet<PathBuf>, files: &Files) -> Result<(Model, Files, usize), Model> {
+    let Model { mut handbook, theme } = model;
+    let mut keys = Vec::new();
+    for path in changed {
+        let rel = path
+            .strip_prefix(root)
+            .ok()
+            .map(|r| r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+        let Some(key) = rel.as_deref().and_then(|r| handbook.doc_at(r)) else {
+            return Err(Model { handbook, theme });
+        };
+        let rel = rel.unwrap_or_default();
+        let Ok(text) = crate::load::read_text(path, &rel) else {
+            return Err(Model { handbook, theme });
+        };
+        let src = crate::source::Source::new(rel, text);
+        let Ok(split) = crate::frontmatter::split(&src) else {
+            return Err(Model { handbook, theme });
+        };
+        let analysis = crate::markdown::analyze(&src.text[split.body.clone()]);
+        handbook = match handbook.with_body_edit(key, src, split.body.start, analysis) {
+            Ok(h) => h,
+            Err(h) => return Err(Model { handbook: h, theme }),
+        };
+        keys.push(key);
+    }
+    let rendered: Result<Vec<_>, _> = match crate::render::Renderer::new(&handbook, &theme) {
+        Ok(r) => keys.iter().map(|&k| r.render_doc(k)).collect(),
+        Err(e) => Err(e),
+    };
+    let Ok(rendered) = rendered else {
+        return Err(Model { handbook, theme });
+    };
+    let mut files = files.clone();
+    let mut n = 0;
+    for f in rendered {
+        let bytes: Arc<[u8]> = f.bytes.into();
+        if files.get(&f.path) != Some(&bytes) {
+            n += 1;
+            files.insert(f.path, bytes);
+        }
+    }
+    Ok((Model { handbook, theme }, files, n))
 }
 
 /// Which files differ between two builds; `css` is set when the only
@@ -202,19 +271,16 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     })?;
     let server = Arc::new(server);
     let started = Instant::now();
-    let (files, error, warnings) = match build_files(&root, opts.today) {
-        Ok((files, pages, warnings)) => {
-            eprint!("{warnings}");
-            eprintln!(
-                "built {pages} pages in {} ms",
-                started.elapsed().as_millis()
-            );
-            (files, None, warnings)
+    let (files, error, warnings, model) = match build_files(&root, opts.today) {
+        Ok(b) => {
+            eprint!("{}", b.warnings);
+            eprintln!("built {} pages in {} ms", b.pages, started.elapsed().as_millis());
+            (b.files, None, b.warnings, Some(b.model))
         }
         Err(text) => {
             eprint!("{text}");
             eprintln!("the handbook has errors; serving an error page until they are fixed");
-            (HashMap::new(), Some(text), String::new())
+            (HashMap::new(), Some(text), String::new(), None)
         }
     };
     let shared = Arc::new(Shared {
@@ -243,7 +309,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     if opts.open {
         open_browser(&url);
     }
-    watch_loop(&root, opts.today, &shared, warnings)
+    watch_loop(&root, opts.today, &shared, warnings, model)
 }
 
 fn open_browser(url: &str) {
@@ -294,6 +360,7 @@ fn watch_loop(
     today: Date,
     shared: &Shared,
     mut last_warnings: String,
+    mut model: Option<Model>,
 ) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
     // Native events where the platform has them; polling otherwise.
@@ -333,10 +400,11 @@ fn watch_loop(
     loop {
         // The first relevant event, then a short quiet window; events that
         // arrive while rebuilding wait in the channel for the next round.
-        wait_relevant(&rx, root, None)?;
-        while wait_relevant(&rx, root, Some(QUIET))? {}
+        let mut changed = HashSet::new();
+        wait_relevant(&rx, root, None, &mut changed)?;
+        while wait_relevant(&rx, root, Some(QUIET), &mut changed)? {}
         watch_new_dirs(&mut watcher);
-        rebuild(root, today, shared, &mut last_warnings);
+        rebuild(root, today, shared, &mut last_warnings, &mut model, &changed);
     }
 }
 
@@ -346,6 +414,7 @@ fn wait_relevant(
     rx: &Receiver<notify::Result<notify::Event>>,
     root: &Path,
     timeout: Option<Duration>,
+    changed: &mut HashSet<PathBuf>,
 ) -> Result<bool, String> {
     loop {
         let ev = match timeout {
@@ -365,7 +434,11 @@ fn wait_relevant(
                 if matches!(ev.kind, notify::EventKind::Access(_)) {
                     continue;
                 }
-                if ev.paths.iter().any(|p| is_source(root, p)) {
+                let before = changed.len();
+                // Folder events and removals force a full rebuild: they
+                // are recorded as the folder or the removed path.
+                changed.extend(ev.paths.iter().filter(|p| is_source(root, p)).cloned());
+                if changed.len() > before || ev.paths.iter().any(|p| is_source(root, p)) {
                     return Ok(true);
                 }
             }
@@ -380,40 +453,72 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Rebuilds and tells open pages; `last_warnings` keeps the terminal quiet
 /// when the warnings have not changed since the previous build.
-fn rebuild(root: &Path, today: Date, shared: &Shared, last_warnings: &mut String) {
+fn rebuild(
+    root: &Path,
+    today: Date,
+    shared: &Shared,
+    last_warnings: &mut String,
+    model: &mut Option<Model>,
+    changed: &HashSet<PathBuf>,
+) {
     let started = Instant::now();
     let prev = shared.snapshot();
+    // Prose edits to existing pages: patch and re-render those pages only.
+    if let Some(m) = model.take() {
+        match body_edits(root, m, changed, &prev.files) {
+            Ok((m, files, n)) => {
+                *model = Some(m);
+                let version = prev.version + u64::from(n > 0);
+                shared.set(State {
+                    files,
+                    error: None,
+                    version,
+                });
+                let ms = started.elapsed().as_secs_f64() * 1000.0;
+                if n == 0 {
+                    eprintln!("rebuilt in {ms:.1} ms; no page changed");
+                } else {
+                    eprintln!("rebuilt {} in {ms:.1} ms", plural(n, "page"));
+                    shared.broadcast(&Event::Reload(version));
+                }
+                return;
+            }
+            Err(m) => *model = Some(m),
+        }
+    }
     match build_files(root, today) {
-        Ok((files, _pages, warnings)) => {
-            let (changed, css) = diff(&prev.files, &files);
+        Ok(b) => {
+            let (changed, css) = diff(&prev.files, &b.files);
             let was_error = prev.error.is_some();
             let version = prev.version + u64::from(changed > 0);
+            *model = Some(b.model);
             shared.set(State {
-                files,
+                files: b.files,
                 error: None,
                 version,
             });
-            if warnings != *last_warnings {
-                eprint!("{warnings}");
-                *last_warnings = warnings;
+            if b.warnings != *last_warnings {
+                eprint!("{}", b.warnings);
+                *last_warnings = b.warnings;
             }
-            let ms = started.elapsed().as_millis();
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
             if changed == 0 {
-                eprintln!("rebuilt in {ms} ms; no page changed");
+                eprintln!("rebuilt in {ms:.1} ms; no page changed");
                 if was_error {
                     shared.broadcast(&Event::Ok);
                 }
             } else if let Some(css) = css {
-                eprintln!("rebuilt in {ms} ms; stylesheet updated");
+                eprintln!("rebuilt in {ms:.1} ms; stylesheet updated");
                 shared.broadcast(&Event::Css(css));
             } else {
-                eprintln!("rebuilt {} in {ms} ms", plural(changed, "file"));
+                eprintln!("rebuilt {} in {ms:.1} ms", plural(changed, "file"));
                 shared.broadcast(&Event::Reload(version));
             }
         }
         Err(text) => {
             eprint!("{text}");
             eprintln!("rebuild failed; still serving the last good site");
+            *model = None;
             shared.set(State {
                 files: prev.files.clone(),
                 error: Some(text.clone()),
