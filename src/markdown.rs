@@ -297,6 +297,11 @@ pub trait RenderHooks {
     fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink>;
     /// HTML to insert after the n-th heading (e.g. an "unanswered" mark).
     fn after_heading(&self, index: usize, heading: &Heading) -> Option<String>;
+    /// Prefix for heading ids, so that several documents can share one
+    /// page (the print page).
+    fn id_prefix(&self) -> &str {
+        ""
+    }
 }
 
 /// Renders a body to HTML. `analysis` must come from `analyze(body)`.
@@ -325,7 +330,7 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                 let id = analysis
                     .headings
                     .get(heading_index)
-                    .map(|h| h.id.clone())
+                    .map(|h| format!("{}{}", hooks.id_prefix(), h.id))
                     .unwrap_or_default();
                 events.push(Event::Start(Tag::Heading {
                     level,
@@ -337,7 +342,8 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
             Event::End(TagEnd::Heading(level)) => {
                 if let Some(h) = analysis.headings.get(heading_index) {
                     events.push(Event::Html(CowStr::from(format!(
-                        " <a class=\"anchor\" href=\"#{}\" aria-label=\"Permalink to this section\">#</a>",
+                        " <a class=\"anchor\" href=\"#{}{}\" aria-label=\"Permalink to this section\">#</a>",
+                        escape_attr(hooks.id_prefix()),
                         escape_attr(&h.id)
                     ))));
                     pending_after = hooks.after_heading(heading_index, h);

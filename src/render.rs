@@ -50,6 +50,18 @@ struct Base<'a> {
     canonical: String,
     edit: Option<String>,
     source: Option<&'a str>,
+    /// Where this page is on the onboarding path, when it is on it.
+    step: Option<Step<'a>>,
+}
+
+/// "Step k of n" with the neighbours along the onboarding path.
+#[derive(Serialize)]
+struct Step<'a> {
+    k: usize,
+    n: usize,
+    prev: Option<Link<'a>>,
+    next: Option<Link<'a>>,
+    start: String,
 }
 
 #[derive(Serialize)]
@@ -259,6 +271,10 @@ impl<'a> Renderer<'a> {
         if !hb.cases.is_empty() {
             jobs.push(Job::Index(IndexPage::Cases));
         }
+        if !hb.onboarding.is_empty() {
+            jobs.push(Job::Index(IndexPage::Start));
+        }
+        jobs.push(Job::Index(IndexPage::Print));
         jobs.push(Job::NotFound);
         jobs
     }
@@ -388,6 +404,7 @@ impl<'a> Renderer<'a> {
             ),
             edit,
             source,
+            step: self.step(job, &link),
         };
         let mut ctx = Context::new();
         ctx.insert("base", &base);
@@ -407,6 +424,23 @@ impl<'a> Renderer<'a> {
             language: &self.hb.config.language,
             css: &self.theme.css_path,
         }
+    }
+
+    fn step(&self, job: Job, link: &Linker<'a>) -> Option<Step<'a>> {
+        let here = match job {
+            Job::Doc(k) => Dest::Doc(k),
+            Job::Index(i) => Dest::Index(i),
+            Job::NotFound => return None,
+        };
+        let path = &self.hb.onboarding;
+        let k = path.iter().position(|d| *d == here)?;
+        Some(Step {
+            k: k + 1,
+            n: path.len(),
+            prev: k.checked_sub(1).map(|j| link.dest(&path[j])),
+            next: path.get(k + 1).map(|d| link.dest(d)),
+            start: link.href(IndexPage::Start.url()),
+        })
     }
 
     fn crumbs(&self, job: Job, link: &Linker<'a>) -> Vec<Link<'a>> {
@@ -472,6 +506,58 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Every document on one page, in reading order, with links between
+    /// them turned into anchors on the page.
+    fn print_sections(&self, url: &str) -> Vec<PrintSection<'a>> {
+        let hb = self.hb;
+        let mut keys = hb.reading_order();
+        keys.extend((0..hb.members.len()).map(DocKey::Member));
+        keys.extend((0..hb.roles.len()).map(DocKey::Role));
+        keys.extend((0..hb.norms.len()).map(DocKey::Norm));
+        keys.extend((0..hb.cases.len()).map(DocKey::Case));
+        keys.into_iter()
+            .map(|key| {
+                let id = print_anchor(hb.url(key));
+                let prefix = format!("{id}--");
+                let hooks = PrintHooks {
+                    hb,
+                    key,
+                    from: url,
+                    prefix: &prefix,
+                };
+                let mut body = String::new();
+                if let Some(doc) = hb.doc(key) {
+                    markdown::render(hb.body(doc), &doc.analysis, &hooks, &mut body);
+                }
+                let qs: &[Question] = match key {
+                    DocKey::Page(i) => &hb.page_questions[i],
+                    DocKey::Case(i) => &hb.case_questions[i],
+                    _ => &[],
+                };
+                let open = qs
+                    .iter()
+                    .filter(|q| !q.answered)
+                    .map(|q| OpenQuestion {
+                        text: &q.text,
+                        // Questions without a heading get their anchor here.
+                        id: (!q.in_body).then(|| format!("{prefix}{}", q.id)),
+                    })
+                    .collect();
+                let level = match key {
+                    DocKey::Home | DocKey::Phase(_) => 2,
+                    _ => 3,
+                };
+                PrintSection {
+                    id,
+                    title: hb.title(key),
+                    level,
+                    body,
+                    open,
+                }
+            })
+            .collect()
+    }
+
     fn member_row(&self, mi: usize, link: &Linker<'a>) -> MemberRow<'a> {
         let m = &self.hb.members[mi];
         MemberRow {
@@ -503,7 +589,7 @@ impl<'a> Renderer<'a> {
                     members: hb.members.len(),
                     roles: hb.roles.len(),
                     norms: hb.norms.len(),
-                    start: hb.onboarding.first().map(|d| link.dest(d)),
+                    start: (!hb.onboarding.is_empty()).then(|| link.dest(&Dest::Index(IndexPage::Start))),
                 });
                 (Cow::Borrowed(hb.home_title()), "index.html", data)
             }
@@ -757,11 +843,18 @@ impl<'a> Renderer<'a> {
                     PageData::Progress(Box::new(data)),
                 )
             }
-            Job::NotFound => (
-                Cow::Borrowed("Page not found"),
-                "404.html",
-                PageData::Empty {},
+            Job::Index(IndexPage::Start) => {
+                let steps = hb.onboarding.iter().map(|d| link.dest(d)).collect();
+                (Cow::Borrowed("Start here"), "start.html", PageData::Start(StartData { steps }))
+            }
+            Job::Index(IndexPage::Print) => (
+                Cow::Borrowed("The whole handbook"),
+                "print.html",
+                PageData::Print(PrintData {
+                    sections: self.print_sections(url),
+                }),
             ),
+            Job::NotFound => (Cow::Borrowed("Page not found"), "404.html", PageData::Empty {}),
         }
     }
 }
@@ -784,6 +877,69 @@ fn status_label(s: Status) -> &'static str {
     }
 }
 
+/// The anchor of a document on the print page: its URL as one word.
+fn print_anchor(url: &str) -> String {
+    let t = url.trim_matches('/').replace('/', "-");
+    if t.is_empty() { "home".to_owned() } else { t }
+}
+
+/// Markdown hooks for the print page: links to documents of the handbook
+/// become anchors on the same page.
+struct PrintHooks<'a> {
+    hb: &'a Handbook,
+    key: DocKey,
+    from: &'a str,
+    prefix: &'a str,
+}
+
+impl RenderHooks for PrintHooks<'_> {
+    fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink> {
+        let t = self.hb.resolve_link(self.key, target, wiki).ok()?;
+        let href = match (&t.dest, &t.anchor) {
+            (Dest::Doc(k), Some(a)) => format!("#{}--{a}", print_anchor(self.hb.url(*k))),
+            (Dest::Doc(k), None) => format!("#{}", print_anchor(self.hb.url(*k))),
+            (d, _) => relative(self.from, self.hb.dest_url(d)),
+        };
+        Some(ResolvedLink {
+            href,
+            title: self.hb.dest_title(&t.dest),
+        })
+    }
+
+    fn after_heading(&self, _index: usize, _h: &Heading) -> Option<String> {
+        None
+    }
+
+    fn id_prefix(&self) -> &str {
+        self.prefix
+    }
+}
+
+#[derive(Serialize)]
+struct StartData<'a> {
+    steps: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct PrintSection<'a> {
+    id: String,
+    title: &'a str,
+    level: u8,
+    body: String,
+    open: Vec<OpenQuestion<'a>>,
+}
+
+#[derive(Serialize)]
+struct OpenQuestion<'a> {
+    text: &'a str,
+    id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PrintData<'a> {
+    sections: Vec<PrintSection<'a>>,
+}
+
 /// The `page` object of each template, typed and borrowed from the
 /// handbook rather than copied into a generic map.
 #[derive(Serialize)]
@@ -801,6 +957,8 @@ enum PageData<'a> {
     Norms(NormsData<'a>),
     Cases(CasesData<'a>),
     Progress(Box<ProgressData<'a>>),
+    Start(StartData<'a>),
+    Print(PrintData<'a>),
     Empty {},
 }
 

@@ -37,6 +37,10 @@ pub enum IndexPage {
     Norms,
     Cases,
     Progress,
+    /// The onboarding path (`[onboarding] path`).
+    Start,
+    /// The whole handbook on one page.
+    Print,
 }
 
 impl IndexPage {
@@ -47,6 +51,8 @@ impl IndexPage {
             IndexPage::Norms => "norms/",
             IndexPage::Cases => "cases/",
             IndexPage::Progress => "progress/",
+            IndexPage::Start => "start/",
+            IndexPage::Print => "print/",
         }
     }
     pub fn title(self) -> &'static str {
@@ -56,6 +62,8 @@ impl IndexPage {
             IndexPage::Norms => "Norms",
             IndexPage::Cases => "Cases for participation",
             IndexPage::Progress => "Progress",
+            IndexPage::Start => "Start here",
+            IndexPage::Print => "The whole handbook",
         }
     }
     fn parse(s: &str) -> Option<IndexPage> {
@@ -65,6 +73,7 @@ impl IndexPage {
             "norms" => IndexPage::Norms,
             "cases" => IndexPage::Cases,
             "progress" => IndexPage::Progress,
+            "print" => IndexPage::Print,
             _ => return None,
         })
     }

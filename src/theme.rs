@@ -29,6 +29,8 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../themes/default/progress.html"),
     ),
     ("404.html", include_str!("../themes/default/404.html")),
+    ("start.html", include_str!("../themes/default/start.html")),
+    ("print.html", include_str!("../themes/default/print.html")),
 ];
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");

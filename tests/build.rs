@@ -16,7 +16,7 @@ fn good() -> Site {
 fn builds_the_good_fixture() {
     let site = good();
     assert!(
-        site.run.stderr.contains("built 21 pages into "),
+        site.run.stderr.contains("built 23 pages into "),
         "stderr: {}",
         site.run.stderr
     );
@@ -42,6 +42,8 @@ fn builds_the_good_fixture() {
         "cases/index.html",
         "cases/amara/index.html",
         "progress/index.html",
+        "start/index.html",
+        "print/index.html",
         "handbook.json",
         "sitemap.xml",
         ".nojekyll",
