@@ -60,11 +60,17 @@ impl Analysis {
     /// (text, ids, answered) and same links. An edit that keeps the shape
     /// changes no other page than its own.
     pub fn same_shape(&self, other: &Analysis) -> bool {
-        let h = |a: &Heading, b: &Heading| a.level == b.level && a.id == b.id && a.text == b.text && a.has_content == b.has_content;
+        let h = |a: &Heading, b: &Heading| {
+            a.level == b.level && a.id == b.id && a.text == b.text && a.has_content == b.has_content
+        };
         let l = |a: &Link, b: &Link| a.target == b.target && a.wiki == b.wiki;
         self.headings.len() == other.headings.len()
             && self.links.len() == other.links.len()
-            && self.headings.iter().zip(&other.headings).all(|(a, b)| h(a, b))
+            && self
+                .headings
+                .iter()
+                .zip(&other.headings)
+                .all(|(a, b)| h(a, b))
             && self.links.iter().zip(&other.links).all(|(a, b)| l(a, b))
     }
 

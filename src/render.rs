@@ -589,7 +589,8 @@ impl<'a> Renderer<'a> {
                     members: hb.members.len(),
                     roles: hb.roles.len(),
                     norms: hb.norms.len(),
-                    start: (!hb.onboarding.is_empty()).then(|| link.dest(&Dest::Index(IndexPage::Start))),
+                    start: (!hb.onboarding.is_empty())
+                        .then(|| link.dest(&Dest::Index(IndexPage::Start))),
                 });
                 (Cow::Borrowed(hb.home_title()), "index.html", data)
             }
@@ -845,7 +846,11 @@ impl<'a> Renderer<'a> {
             }
             Job::Index(IndexPage::Start) => {
                 let steps = hb.onboarding.iter().map(|d| link.dest(d)).collect();
-                (Cow::Borrowed("Start here"), "start.html", PageData::Start(StartData { steps }))
+                (
+                    Cow::Borrowed("Start here"),
+                    "start.html",
+                    PageData::Start(StartData { steps }),
+                )
             }
             Job::Index(IndexPage::Print) => (
                 Cow::Borrowed("The whole handbook"),
@@ -854,7 +859,11 @@ impl<'a> Renderer<'a> {
                     sections: self.print_sections(url),
                 }),
             ),
-            Job::NotFound => (Cow::Borrowed("Page not found"), "404.html", PageData::Empty {}),
+            Job::NotFound => (
+                Cow::Borrowed("Page not found"),
+                "404.html",
+                PageData::Empty {},
+            ),
         }
     }
 }

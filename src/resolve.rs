@@ -474,18 +474,26 @@ impl Handbook {
         self.by_path.get(path).copied()
     }
 
-    /// This handbook with one file's body replaced by an edit that changed
-    /// neither its front matter nor the shape of its body (see
-    /// `Analysis::same_shape`): every resolved fact stays true, so nothing
-    /// needs resolving again. Returns `None` (and the handbook) when the
-    /// edit does not qualify.
-    pub fn with_body_edit(mut self, key: DocKey, src: Source, body_start: usize, analysis: crate::markdown::Analysis) -> Result<Handbook, Handbook> {
-        let Some(doc) = self.doc(key) else { return Err(self) };
+    /// Replaces one file's body after an edit that changed neither its
+    /// front matter nor the shape of its body (see `Analysis::same_shape`):
+    /// every resolved fact stays true, so nothing needs resolving again.
+    /// Returns false, changing nothing, when the edit does not qualify.
+    pub fn apply_body_edit(
+        &mut self,
+        key: DocKey,
+        src: Source,
+        body_start: usize,
+        analysis: crate::markdown::Analysis,
+    ) -> bool {
+        let Some(doc) = self.doc(key) else {
+            return false;
+        };
         let file = doc.file;
         let old = &self.sources[file].text;
-        let same_front = doc.body_start == body_start && old.get(..body_start) == src.text.get(..body_start);
+        let same_front =
+            doc.body_start == body_start && old.get(..body_start) == src.text.get(..body_start);
         if doc.broken || !same_front || !doc.analysis.same_shape(&analysis) {
-            return Err(self);
+            return false;
         }
         self.sources[file] = src;
         let doc = match key {
@@ -500,7 +508,7 @@ impl Handbook {
         if let Some(doc) = doc {
             doc.analysis = analysis;
         }
-        Ok(self)
+        true
     }
 
     pub fn member_index(&self, id: &str) -> Option<usize> {

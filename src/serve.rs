@@ -24,6 +24,10 @@ const LIVE_PATH: &str = "/__copbook/live.js";
 /// enough not to be felt.
 const QUIET: Duration = Duration::from_millis(5);
 
+/// How long edits must pause before a single-page rebuild is followed by a
+/// full one (which refreshes the print page and the search index).
+const REFRESH_AFTER: Duration = Duration::from_millis(300);
+
 /// What is being served: the last good site, and the error of the latest
 /// build if it failed.
 /// Output path -> bytes.
@@ -39,7 +43,9 @@ struct State {
 /// A message for open pages.
 #[derive(Clone, Debug)]
 enum Event {
-    Reload(u64),
+    /// A new version; the output paths that changed (empty: any page may
+    /// have changed).
+    Reload(u64, Vec<String>),
     Css(String),
     Error(String),
     Ok,
@@ -48,7 +54,14 @@ enum Event {
 impl Event {
     fn sse(&self) -> String {
         let (name, data) = match self {
-            Event::Reload(v) => ("reload", v.to_string()),
+            Event::Reload(v, paths) => {
+                let mut data = v.to_string();
+                for p in paths {
+                    data.push('\n');
+                    data.push_str(p);
+                }
+                ("reload", data)
+            }
             Event::Css(path) => ("css", path.clone()),
             Event::Error(text) => ("error", text.clone()),
             Event::Ok => ("ok", String::new()),
@@ -129,7 +142,11 @@ fn build_files(root: &Path, today: Date) -> Result<Built, String> {
                     Err(e) => return Err(format!("{}: error: cannot read: {e}\n", src.display())),
                 }
             }
-            let pages = site.files.iter().filter(|f| f.path.ends_with(".html")).count();
+            let pages = site
+                .files
+                .iter()
+                .filter(|f| f.path.ends_with(".html"))
+                .count();
             for f in site.files {
                 files.insert(f.path, f.bytes.into());
             }
@@ -150,57 +167,59 @@ fn build_files(root: &Path, today: Date) -> Result<Built, String> {
 
 /// The fast path: every changed file is a page whose front matter is the
 /// same and whose body keeps its shape (headings, answers, links), so no
-/// other page can change. Re-reads those files, patches the handbook and
-/// re-renders just their pages. Gives the model back when the edit does
-/// not qualify, for a full rebuild.
-fn body_edits(root: &Path, model: Model, changed: &HashSet<PathBuf>, files: &Files) -> Result<(Model, Files, usize), Model> {
-    let Model { mut handbook, theme } = model;
+/// other page's own content can change. Re-reads those files, patches the
+/// handbook and re-renders just their pages; returns the new files and the
+/// paths that changed. `None` means: rebuild everything.
+fn body_edits(
+    root: &Path,
+    model: &mut Model,
+    changed: &HashSet<PathBuf>,
+    files: &Files,
+) -> Option<(Files, Vec<String>)> {
     let mut keys = Vec::new();
     for path in changed {
         let rel = path
             .strip_prefix(root)
-            .ok()
-            .map(|r| r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
-        let Some(key) = rel.as_deref().and_then(|r| handbook.doc_at(r)) else {
-            return Err(Model { handbook, theme });
-        };
-        let rel = rel.unwrap_or_default();
-        let Ok(text) = crate::load::read_text(path, &rel) else {
-            return Err(Model { handbook, theme });
-        };
+            .ok()?
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let key = model.handbook.doc_at(&rel)?;
+        let text = crate::load::read_text(path, &rel).ok()?;
         let src = crate::source::Source::new(rel, text);
-        let Ok(split) = crate::frontmatter::split(&src) else {
-            return Err(Model { handbook, theme });
-        };
+        let split = crate::frontmatter::split(&src).ok()?;
         let analysis = crate::markdown::analyze(&src.text[split.body.clone()]);
-        handbook = match handbook.with_body_edit(key, src, split.body.start, analysis) {
-            Ok(h) => h,
-            Err(h) => return Err(Model { handbook: h, theme }),
-        };
+        let body_start = split.body.start;
+        if !model
+            .handbook
+            .apply_body_edit(key, src, body_start, analysis)
+        {
+            return None;
+        }
         keys.push(key);
     }
-    let rendered: Result<Vec<_>, _> = match crate::render::Renderer::new(&handbook, &theme) {
-        Ok(r) => keys.iter().map(|&k| r.render_doc(k)).collect(),
-        Err(e) => Err(e),
-    };
-    let Ok(rendered) = rendered else {
-        return Err(Model { handbook, theme });
-    };
+    let renderer = crate::render::Renderer::new(&model.handbook, &model.theme).ok()?;
+    let rendered: Vec<_> = keys
+        .iter()
+        .map(|&k| renderer.render_doc(k))
+        .collect::<Result<_, _>>()
+        .ok()?;
     let mut files = files.clone();
-    let mut n = 0;
+    let mut paths = Vec::new();
     for f in rendered {
         let bytes: Arc<[u8]> = f.bytes.into();
         if files.get(&f.path) != Some(&bytes) {
-            n += 1;
+            paths.push(f.path.clone());
             files.insert(f.path, bytes);
         }
     }
-    Ok((Model { handbook, theme }, files, n))
+    Some((files, paths))
 }
 
 /// Which files differ between two builds; `css` is set when the only
 /// change is the stylesheet.
-fn diff(old: &Files, new: &Files) -> (usize, Option<String>) {
+fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
     let css_of = |m: &Files| {
         m.keys()
             .find(|k| k.starts_with("assets/style-") && k.ends_with(".css"))
@@ -208,13 +227,13 @@ fn diff(old: &Files, new: &Files) -> (usize, Option<String>) {
     };
     let (old_css, new_css) = (css_of(old), css_of(new));
     let css_changed = old_css != new_css;
-    let mut changed = 0;
+    let mut changed = Vec::new();
     let mut only_css = true;
     for (path, bytes) in new {
         match old.get(path) {
             Some(prev) if prev == bytes => {}
             Some(prev) if css_changed && path.ends_with(".html") => {
-                changed += 1;
+                changed.push(path.clone());
                 let (o, n) = (
                     old_css.as_deref().unwrap_or(""),
                     new_css.as_deref().unwrap_or(""),
@@ -224,7 +243,7 @@ fn diff(old: &Files, new: &Files) -> (usize, Option<String>) {
                 only_css &= a == b;
             }
             _ => {
-                changed += 1;
+                changed.push(path.clone());
                 if Some(path) != new_css.as_ref() {
                     only_css = false;
                 }
@@ -233,7 +252,7 @@ fn diff(old: &Files, new: &Files) -> (usize, Option<String>) {
     }
     for path in old.keys() {
         if !new.contains_key(path) {
-            changed += 1;
+            changed.push(path.clone());
             if Some(path) != old_css.as_ref() {
                 only_css = false;
             }
@@ -258,23 +277,27 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             root.display()
         ));
     }
-    let addr: SocketAddr = format!("{}:{}", opts.bind, opts.port)
-        .parse()
-        .map_err(|_| {
-            format!(
-                "`{}` is not an IP address to bind to; use 127.0.0.1 (the default) or ::1",
-                opts.bind
-            )
-        })?;
+    let ip: std::net::IpAddr = opts.bind.trim_matches(['[', ']']).parse().map_err(|_| {
+        format!(
+            "`{}` is not an IP address to bind to; use 127.0.0.1 (the default) or ::1",
+            opts.bind
+        )
+    })?;
+    let addr = SocketAddr::new(ip, opts.port);
     let server = tiny_http::Server::http(addr).map_err(|e| {
         format!("cannot listen on http://{addr}: {e}; is another server using port {}? Try -p with another port", opts.port)
     })?;
     let server = Arc::new(server);
+    let watching = start_watcher(&root)?;
     let started = Instant::now();
     let (files, error, warnings, model) = match build_files(&root, opts.today) {
         Ok(b) => {
             eprint!("{}", b.warnings);
-            eprintln!("built {} pages in {} ms", b.pages, started.elapsed().as_millis());
+            eprintln!(
+                "built {} pages in {} ms",
+                b.pages,
+                started.elapsed().as_millis()
+            );
             (b.files, None, b.warnings, Some(b.model))
         }
         Err(text) => {
@@ -309,7 +332,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     if opts.open {
         open_browser(&url);
     }
-    watch_loop(&root, opts.today, &shared, warnings, model)
+    watch_loop(&root, opts.today, &shared, warnings, model, watching)
 }
 
 fn open_browser(url: &str) {
@@ -355,13 +378,12 @@ fn is_source(root: &Path, p: &Path) -> bool {
 
 const SOURCE_DIRS: [&str; 3] = ["content", "themes", "static"];
 
-fn watch_loop(
-    root: &Path,
-    today: Date,
-    shared: &Shared,
-    mut last_warnings: String,
-    mut model: Option<Model>,
-) -> Result<(), String> {
+type EventRx = Receiver<notify::Result<notify::Event>>;
+
+/// Starts watching the book root (book.toml, new source folders); the
+/// source folders are added by `watch_loop`. Started before the first
+/// build, so that a save during it is not missed.
+fn start_watcher(root: &Path) -> Result<Watching, String> {
     let (tx, rx) = mpsc::channel::<notify::Result<notify::Event>>();
     // Native events where the platform has them; polling otherwise.
     let native: Option<Box<dyn Watcher>> =
@@ -371,7 +393,7 @@ fn watch_loop(
                 w.watch(root, notify::RecursiveMode::NonRecursive).ok()?;
                 Some(Box::new(w) as Box<dyn Watcher>)
             });
-    let mut watcher = match native {
+    let watcher = match native {
         Some(w) => w,
         None => {
             eprintln!("native file events are not available; polling for changes every 200 ms");
@@ -385,26 +407,86 @@ fn watch_loop(
             w
         }
     };
-    let mut watched: Vec<&str> = Vec::new();
-    let mut watch_new_dirs = |w: &mut Box<dyn Watcher>| {
+    let mut w = Watching {
+        watcher,
+        rx,
+        dirs: Vec::new(),
+    };
+    w.watch_new_dirs(root);
+    Ok(w)
+}
+
+/// The file watcher, its events, and which source folders it watches.
+struct Watching {
+    watcher: Box<dyn Watcher>,
+    rx: EventRx,
+    dirs: Vec<&'static str>,
+}
+
+impl Watching {
+    /// Watches source folders created since the last call (a folder
+    /// removed and created again needs a new watch too).
+    fn watch_new_dirs(&mut self, root: &Path) {
+        self.dirs.retain(|d| root.join(d).is_dir());
         for d in SOURCE_DIRS {
-            if !watched.contains(&d) && root.join(d).is_dir() {
-                match w.watch(&root.join(d), notify::RecursiveMode::Recursive) {
-                    Ok(()) => watched.push(d),
+            if !self.dirs.contains(&d) && root.join(d).is_dir() {
+                match self
+                    .watcher
+                    .watch(&root.join(d), notify::RecursiveMode::Recursive)
+                {
+                    Ok(()) => self.dirs.push(d),
                     Err(e) => eprintln!("cannot watch {d}/: {e}"),
                 }
             }
         }
-    };
-    watch_new_dirs(&mut watcher);
+    }
+}
+
+fn watch_loop(
+    root: &Path,
+    today: Date,
+    shared: &Shared,
+    mut last_warnings: String,
+    mut model: Option<Model>,
+    mut w: Watching,
+) -> Result<(), String> {
+    // After a fast (single-page) rebuild, the pages that gather every
+    // body (print, search) are refreshed by a full rebuild once edits
+    // pause for a moment.
+    let mut refresh_due = false;
     loop {
         // The first relevant event, then a short quiet window; events that
         // arrive while rebuilding wait in the channel for the next round.
         let mut changed = HashSet::new();
-        wait_relevant(&rx, root, None, &mut changed)?;
-        while wait_relevant(&rx, root, Some(QUIET), &mut changed)? {}
-        watch_new_dirs(&mut watcher);
-        rebuild(root, today, shared, &mut last_warnings, &mut model, &changed);
+        let first = if refresh_due {
+            Some(REFRESH_AFTER)
+        } else {
+            None
+        };
+        if !wait_relevant(&w.rx, root, first, &mut changed)? {
+            refresh_due = false;
+            rebuild(
+                root,
+                today,
+                shared,
+                &mut last_warnings,
+                &mut model,
+                &changed,
+                true,
+            );
+            continue;
+        }
+        while wait_relevant(&w.rx, root, Some(QUIET), &mut changed)? {}
+        w.watch_new_dirs(root);
+        refresh_due = rebuild(
+            root,
+            today,
+            shared,
+            &mut last_warnings,
+            &mut model,
+            &changed,
+            false,
+        );
     }
 }
 
@@ -460,37 +542,40 @@ fn rebuild(
     last_warnings: &mut String,
     model: &mut Option<Model>,
     changed: &HashSet<PathBuf>,
-) {
+    quiet: bool,
+) -> bool {
     let started = Instant::now();
     let prev = shared.snapshot();
     // Prose edits to existing pages: patch and re-render those pages only.
-    if let Some(m) = model.take() {
+    if let Some(m) = model
+        .as_mut()
+        .filter(|_| !changed.is_empty() && prev.error.is_none())
+    {
         match body_edits(root, m, changed, &prev.files) {
-            Ok((m, files, n)) => {
-                *model = Some(m);
-                let version = prev.version + u64::from(n > 0);
+            Some((files, paths)) => {
+                let version = prev.version + u64::from(!paths.is_empty());
                 shared.set(State {
                     files,
                     error: None,
                     version,
                 });
                 let ms = started.elapsed().as_secs_f64() * 1000.0;
-                if n == 0 {
+                if paths.is_empty() {
                     eprintln!("rebuilt in {ms:.1} ms; no page changed");
                 } else {
-                    eprintln!("rebuilt {} in {ms:.1} ms", plural(n, "page"));
-                    shared.broadcast(&Event::Reload(version));
+                    eprintln!("rebuilt {} in {ms:.1} ms", plural(paths.len(), "page"));
+                    shared.broadcast(&Event::Reload(version, paths));
                 }
-                return;
+                return true;
             }
-            Err(m) => *model = Some(m),
+            None => *model = None,
         }
     }
     match build_files(root, today) {
         Ok(b) => {
             let (changed, css) = diff(&prev.files, &b.files);
             let was_error = prev.error.is_some();
-            let version = prev.version + u64::from(changed > 0);
+            let version = prev.version + u64::from(!changed.is_empty());
             *model = Some(b.model);
             shared.set(State {
                 files: b.files,
@@ -502,8 +587,10 @@ fn rebuild(
                 *last_warnings = b.warnings;
             }
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            if changed == 0 {
-                eprintln!("rebuilt in {ms:.1} ms; no page changed");
+            if changed.is_empty() {
+                if !quiet {
+                    eprintln!("rebuilt in {ms:.1} ms; no page changed");
+                }
                 if was_error {
                     shared.broadcast(&Event::Ok);
                 }
@@ -511,8 +598,15 @@ fn rebuild(
                 eprintln!("rebuilt in {ms:.1} ms; stylesheet updated");
                 shared.broadcast(&Event::Css(css));
             } else {
-                eprintln!("rebuilt {} in {ms:.1} ms", plural(changed, "file"));
-                shared.broadcast(&Event::Reload(version));
+                eprintln!("rebuilt {} in {ms:.1} ms", plural(changed.len(), "file"));
+                // Name the pages when they are few, so that only those
+                // reload; with many, every open page reloads.
+                let paths = if changed.len() <= 500 {
+                    changed
+                } else {
+                    Vec::new()
+                };
+                shared.broadcast(&Event::Reload(version, paths));
             }
         }
         Err(text) => {
@@ -527,6 +621,7 @@ fn rebuild(
             shared.broadcast(&Event::Error(text));
         }
     }
+    false
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -683,7 +778,7 @@ fn handle(req: tiny_http::Request, shared: &Shared) {
         // New pages learn the current state at once.
         let first = match &state.error {
             Some(text) => Event::Error(text.clone()),
-            None => Event::Reload(state.version),
+            None => Event::Reload(state.version, Vec::new()),
         };
         let _ = tx.send(first);
         if let Ok(mut c) = shared.clients.lock() {
@@ -825,6 +920,6 @@ mod tests {
             ("assets/style-2.css", "y"),
         ]);
         assert_eq!(diff(&old, &new2).1, None);
-        assert_eq!(diff(&old, &old).0, 0);
+        assert!(diff(&old, &old).0.is_empty());
     }
 }

@@ -63,7 +63,13 @@ fn a_newcomer_walks_the_whole_path_from_start_without_the_sidebar() {
     }
     assert_eq!(
         visited,
-        ["", "define/purpose/", "roles/", "members/amara/", "progress/"]
+        [
+            "",
+            "define/purpose/",
+            "roles/",
+            "members/amara/",
+            "progress/"
+        ]
     );
 }
 
@@ -73,7 +79,10 @@ fn steps_link_back_and_home_invites_newcomers() {
     let roles = site.read("roles/index.html");
     let main = main_of(&roles);
     assert!(main.contains("step 3 of 5"));
-    assert!(main.contains("href=\"../define/purpose/\">← Purpose</a>"), "{main}");
+    assert!(
+        main.contains("href=\"../define/purpose/\">← Purpose</a>"),
+        "{main}"
+    );
     let home = site.read("index.html");
     assert_eq!(
         link_starting(main_of(&home), "New here? Start here").as_deref(),
@@ -89,7 +98,14 @@ fn print_page_holds_every_page_with_links_turned_into_anchors() {
     let site = build(&fixture("good"));
     let print = site.read("print/index.html");
     let main = main_of(&print);
-    for id in ["define-purpose", "plan-ways-of-working", "members-amara", "roles-coordinator", "norms-decisions", "cases-amara"] {
+    for id in [
+        "define-purpose",
+        "plan-ways-of-working",
+        "members-amara",
+        "roles-coordinator",
+        "norms-decisions",
+        "cases-amara",
+    ] {
         assert!(main.contains(&format!("id=\"{id}\"")), "no section {id}");
     }
     // Every in-page link of the print page points at an id on the page.
@@ -102,5 +118,8 @@ fn print_page_holds_every_page_with_links_turned_into_anchors() {
         }
     }
     // A wiki link between pages became an anchor, not a URL.
-    assert!(!main.contains("href=\"../members/amara/\""), "a page link was not rewritten");
+    assert!(
+        !main.contains("href=\"../members/amara/\""),
+        "a page link was not rewritten"
+    );
 }

@@ -43,8 +43,17 @@
   }
   if (!window.EventSource) return;
   var es = new EventSource("/__copbook/events");
+  // The output file this page was served from, as the server names it.
+  var key = decodeURIComponent(location.pathname).replace(/^\//, "");
+  if (key === "" || key.charAt(key.length - 1) === "/") key += "index.html";
+  // data: the new version, then the changed files (none: any may have).
   es.addEventListener("reload", function (e) {
-    if (e.data !== version) reload(); else clearOverlay();
+    var lines = e.data.split("\n");
+    var v = lines[0], changed = lines.slice(1);
+    clearOverlay();
+    if (v === version) return;
+    if (changed.length === 0 || changed.indexOf(key) !== -1) reload();
+    else version = v;
   });
   es.addEventListener("css", function (e) {
     var links = document.querySelectorAll('link[rel="stylesheet"]');
