@@ -3,7 +3,7 @@
 
 use crate::diag::{Diagnostic, Progress, Report};
 use crate::load::{self, NotABook};
-use crate::model::{Date, Status};
+use crate::model::{Date, LinkCheck, Status};
 use crate::render::{OutFile, Renderer};
 use crate::resolve::{self, Dest, DocKey, Handbook};
 use crate::theme::Theme;
@@ -98,13 +98,20 @@ pub fn render_site(hb: &Handbook, theme: &Theme) -> Result<Vec<OutFile>, Vec<Dia
         bytes: theme.css.clone(),
     });
     files.push(OutFile {
+        path: theme.js_path.clone(),
+        bytes: theme.js.clone(),
+    });
+    files.push(OutFile {
         path: "handbook.json".into(),
         bytes: handbook_json(hb).into_bytes(),
     });
-    files.push(OutFile {
-        path: "sitemap.xml".into(),
-        bytes: sitemap(hb).into_bytes(),
-    });
+    // The sitemap protocol wants absolute URLs: only with a full site-url.
+    if crate::feed::is_full_url(&hb.config.site_url) {
+        files.push(OutFile {
+            path: "sitemap.xml".into(),
+            bytes: crate::feed::sitemap(hb).into_bytes(),
+        });
+    }
     files.push(OutFile {
         path: ".nojekyll".into(),
         bytes: Vec::new(),
@@ -130,9 +137,33 @@ pub struct Site {
     pub theme: Theme,
 }
 
+/// What `build` asks of a site beyond what `serve` needs.
+#[derive(Default)]
+pub struct SiteOptions {
+    /// Write `feed.xml` from the git history (one `git log`), and link it.
+    pub feed: bool,
+    /// The build dir as diagnostics name it (default: `[build] build-dir`).
+    pub out_dir: Option<String>,
+}
+
 /// Loads, resolves and renders, writing nothing. `serve` and `build` both
 /// start here.
 pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, BuildError> {
+    site_with(root, today, site_url, &SiteOptions::default())
+}
+
+/// [`site`], with a feed and the build dir's name for diagnostics.
+pub fn site_with(
+    root: &Path,
+    today: Date,
+    site_url: Option<&str>,
+    opts: &SiteOptions,
+) -> Result<Site, BuildError> {
+    // The one git call runs while the handbook loads.
+    let git = opts.feed.then(|| {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || crate::feed::git_changes(&root))
+    });
     let checked = check(root, today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
     let Checked {
         mut handbook,
@@ -143,20 +174,48 @@ pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, Bu
     if let Some(url) = site_url {
         handbook.config.site_url = crate::urls::normalize_site_url(url);
     }
-    let theme = match theme {
+    let mut theme = match theme {
         Some(t) if !report.has_errors() => t,
         _ => return Err(BuildError::Invalid(report)),
     };
+    let changes = git.and_then(|t| t.join().ok().flatten());
+    theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
     let t = std::time::Instant::now();
     let rendered = render_site(&handbook, &theme);
     timing("render", t);
-    let files = match rendered {
+    let mut files = match rendered {
         Ok(f) => f,
         Err(d) => {
             report.errors.extend(d);
             return Err(BuildError::Invalid(report));
         }
     };
+    if let Some(changes) = &changes {
+        files.push(OutFile {
+            path: "feed.xml".into(),
+            bytes: crate::feed::atom(&handbook, changes).into_bytes(),
+        });
+    }
+    let t = std::time::Instant::now();
+    let out_dir = opts
+        .out_dir
+        .as_deref()
+        .unwrap_or(&handbook.config.build_dir);
+    let links = check_links(&handbook, &files, out_dir);
+    timing("link check", t);
+    publish_warnings(&handbook, &mut report);
+    let failed = handbook.config.link_check == LinkCheck::Error && !links.is_empty();
+    if failed {
+        report.errors.extend(links);
+    } else {
+        report.warnings.extend(links);
+    }
+    for v in [&mut report.errors, &mut report.warnings] {
+        v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+    }
+    if failed {
+        return Err(BuildError::Invalid(report));
+    }
     Ok(Site {
         files,
         assets: handbook.assets.clone(),
@@ -177,7 +236,11 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     if let Err(msg) = write::check_dest(&opts.root, &dest) {
         return Err(BuildError::Output(msg));
     }
-    let site = site(&opts.root, opts.today, opts.site_url.as_deref())?;
+    let site_opts = SiteOptions {
+        feed: true,
+        out_dir: Some(shown_dir(&opts.root, &dest)),
+    };
+    let site = site_with(&opts.root, opts.today, opts.site_url.as_deref(), &site_opts)?;
     let pages = site
         .files
         .iter()
@@ -194,24 +257,37 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     })
 }
 
-fn sitemap(hb: &Handbook) -> String {
-    let base = &hb.config.site_url;
-    let mut urls: Vec<&str> = hb.reading_order().into_iter().map(|k| hb.url(k)).collect();
-    urls.extend((0..hb.members.len()).map(|i| hb.url(DocKey::Member(i))));
-    urls.extend((0..hb.roles.len()).map(|i| hb.url(DocKey::Role(i))));
-    urls.extend((0..hb.norms.len()).map(|i| hb.url(DocKey::Norm(i))));
-    urls.extend((0..hb.cases.len()).map(|i| hb.url(DocKey::Case(i))));
-    urls.extend(["members/", "roles/", "norms/", "progress/"]);
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for u in urls {
-        out.push_str("  <url><loc>");
-        out.push_str(&crate::markdown::escape_text(&format!("{base}{u}")));
-        out.push_str("</loc></url>\n");
+/// The build dir as diagnostics show it: relative to the book root when it
+/// is inside it.
+fn shown_dir(root: &Path, dest: &Path) -> String {
+    let d = dest.strip_prefix(root).unwrap_or(dest);
+    d.to_string_lossy().replace('\\', "/")
+}
+
+/// The link check of the rendered site: diagnostics (errors or warnings,
+/// as `[build] link-check` says) for every broken internal link.
+fn check_links(hb: &Handbook, files: &[OutFile], out_dir: &str) -> Vec<Diagnostic> {
+    let assets: Vec<String> = hb.assets.iter().map(|(_, out)| out.clone()).collect();
+    let broken = crate::linkcheck::check(files, &assets, &hb.config.site_url);
+    crate::linkcheck::diagnostics(hb, files, &broken, hb.config.link_check, out_dir)
+}
+
+/// A site-url that is only a path has no host: no sitemap and no canonical
+/// links can be made. Said once, unless the site is at `/` (a local build).
+fn publish_warnings(hb: &Handbook, report: &mut Report) {
+    let url = &hb.config.site_url;
+    if url != "/" && !crate::feed::is_full_url(url) {
+        report.warnings.push(
+            Diagnostic::warning(
+                "book.toml",
+                hb.config.site_url_loc,
+                format!("site-url `{url}` is a path without a host: the site gets no sitemap.xml and no canonical links"),
+            )
+            .with_hint(Some(format!(
+                "give the full address, e.g. `https://ORG.github.io{url}` (the workflow from `copbook init` passes it with --site-url)"
+            ))),
+        );
     }
-    out.push_str("</urlset>\n");
-    out
 }
 
 #[derive(Serialize)]
@@ -328,5 +404,23 @@ fn handbook_json(hb: &Handbook) -> String {
             })
         }).collect::<Vec<_>>(),
     });
-    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+    escape_json(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"))
+}
+
+/// Makes JSON safe to paste into HTML or JavaScript as it is: `<`, `>`,
+/// `&` and the line separators U+2028/U+2029 become `\u` escapes (they
+/// can only occur inside strings, where the escape means the same).
+fn escape_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }

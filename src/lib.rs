@@ -7,8 +7,10 @@
 pub mod build;
 pub mod cli;
 pub mod diag;
+pub mod feed;
 pub mod fields;
 pub mod frontmatter;
+pub mod linkcheck;
 pub mod load;
 pub mod markdown;
 pub mod model;

@@ -156,9 +156,11 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         template: None,
         build_dir: "book".into(),
         site_url: "/".into(),
+        site_url_loc: Loc::START,
         theme: "default".into(),
         theme_loc: Loc::START,
         cname: None,
+        link_check: LinkCheck::Error,
         repository: None,
         onboarding: Vec::new(),
     });
@@ -441,9 +443,14 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
         f.known_keys(
             build,
             "[build]",
-            &["build-dir", "site-url", "theme", "cname"],
+            &["build-dir", "site-url", "theme", "cname", "link-check"],
         );
         let theme = f.string(build, "theme");
+        let site_url = f.string(build, "site-url");
+        let link_check = match f.one_of(build, "link-check", LINK_CHECK) {
+            Some(s) if s.value == "warn" => LinkCheck::Warn,
+            _ => LinkCheck::Error,
+        };
         let repo = f.table(&t, "repository");
         let repository = repo.and_then(|r| {
             f.known_keys(r, "[repository]", &["url", "branch"]);
@@ -470,15 +477,14 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
             build_dir: f
                 .string(build, "build-dir")
                 .map_or_else(|| "book".into(), |s| s.value),
-            site_url: normalize_site_url(
-                &f.string(build, "site-url")
-                    .map_or_else(|| "/".into(), |s| s.value),
-            ),
+            site_url: normalize_site_url(site_url.as_ref().map_or("/", |s| s.value.as_str())),
+            site_url_loc: site_url.as_ref().map_or(Loc::START, |s| s.loc),
             theme: theme
                 .as_ref()
                 .map_or_else(|| "default".into(), |s| s.value.clone()),
             theme_loc: theme.as_ref().map_or(Loc::START, |s| s.loc),
             cname: f.string(build, "cname").map(|s| s.value),
+            link_check,
             repository,
             onboarding: onboarding.unwrap_or_default(),
         }

@@ -118,13 +118,30 @@ pub struct BookConfig {
     pub template: Option<String>,
     pub build_dir: String,
     pub site_url: String,
+    /// Where `site-url` is set in book.toml (1:1 when it is not).
+    pub site_url_loc: Loc,
     pub theme: String,
     /// Where `theme` is set in book.toml, for theme errors.
     pub theme_loc: Loc,
     pub cname: Option<String>,
+    /// What a broken internal link in the output is: `[build] link-check`.
+    pub link_check: LinkCheck,
     pub repository: Option<Repository>,
     pub onboarding: Vec<Spanned<String>>,
 }
+
+/// `[build] link-check`: how the build treats a link of the output that
+/// points to no file or anchor of the site.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkCheck {
+    /// An error: the build fails and nothing is written (the default).
+    #[default]
+    Error,
+    /// A warning: the site is written all the same.
+    Warn,
+}
+
+pub const LINK_CHECK: &[&str] = &["error", "warn"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Repository {

@@ -35,11 +35,18 @@ const BUILTIN: &[(&str, &str)] = &[
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");
 
+/// The script that makes folder links work when the site is opened from
+/// `file://` (it does nothing over http). Overridable like the stylesheet.
+const BUILTIN_JS: &str = include_str!("../themes/default/file-links.js");
+
 pub struct Theme {
     tera: Tera,
     /// Output path of the stylesheet, with a content hash for cache busting.
     pub css_path: String,
     pub css: Vec<u8>,
+    /// Output path of the `file://` link script, with a content hash.
+    pub js_path: String,
+    pub js: Vec<u8>,
     /// Where each template came from, for error messages.
     origins: Vec<(String, String)>,
 }
@@ -92,9 +99,9 @@ impl Theme {
                 )),
             );
         }
-        let css = match dir.join("style.css") {
+        let mut asset = |file: &str, builtin: &str| match dir.join(file) {
             p if p.is_file() => {
-                match crate::load::read_text(&p, &format!("themes/{name}/style.css")) {
+                match crate::load::read_text(&p, &format!("themes/{name}/{file}")) {
                     Ok(t) => t.into_bytes(),
                     Err(d) => {
                         diags.push(d);
@@ -102,8 +109,10 @@ impl Theme {
                     }
                 }
             }
-            _ => BUILTIN_CSS.as_bytes().to_vec(),
+            _ => builtin.as_bytes().to_vec(),
         };
+        let css = asset("style.css", BUILTIN_CSS);
+        let js = asset("file-links.js", BUILTIN_JS);
         let mut tera = Tera::default();
         for (file, text) in &templates {
             if let Err(e) = tera.add_raw_template(file, text) {
@@ -121,12 +130,30 @@ impl Theme {
         if !diags.is_empty() {
             return Err(diags);
         }
+        let js_path = format!("assets/file-links-{}.js", content_hash(&js));
+        // Templates see `assets.file_links` (the script's path from the site
+        // root) and `assets.feed` (the Atom feed's, once the build has one).
+        tera.global_context().insert(
+            "assets",
+            &serde_json::json!({ "file_links": js_path, "feed": null }),
+        );
         Ok(Theme {
             tera,
             css_path: format!("assets/style-{}.css", content_hash(&css)),
             css,
+            js_path,
+            js,
             origins,
         })
+    }
+
+    /// Tells the templates where the Atom feed is (`None`: the site has
+    /// none), for `<link rel="alternate">`.
+    pub fn set_feed(&mut self, feed: Option<&str>) {
+        self.tera.global_context().insert(
+            "assets",
+            &serde_json::json!({ "file_links": self.js_path, "feed": feed }),
+        );
     }
 
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Diagnostic> {

@@ -45,13 +45,14 @@ fn builds_the_good_fixture() {
         "start/index.html",
         "print/index.html",
         "handbook.json",
-        "sitemap.xml",
         ".nojekyll",
     ] {
         assert!(site.exists(f), "missing {f}");
     }
-    // No CNAME unless [build] cname is set.
+    // No CNAME unless [build] cname is set; no sitemap without a full
+    // site-url (its URLs must be absolute).
     assert!(!site.exists("CNAME"));
+    assert!(!site.exists("sitemap.xml"));
 }
 
 #[test]
@@ -85,8 +86,12 @@ fn urls_drop_the_order_prefix() {
             "{prefixed}/ should not be in the site"
         );
     }
+    let site = build_with(&fixture("good"), &["--site-url", "https://o.github.io/cop"]);
     let sitemap = site.read("sitemap.xml");
-    assert!(sitemap.contains("<loc>/define/purpose/</loc>"), "{sitemap}");
+    assert!(
+        sitemap.contains("<loc>https://o.github.io/cop/define/purpose/</loc>"),
+        "{sitemap}"
+    );
     assert!(!sitemap.contains("01-define"), "{sitemap}");
 }
 
@@ -809,14 +814,28 @@ fn every_internal_link_resolves_under_a_site_url() {
     let site = build_with(&fixture("good"), &["--site-url", "/cop/"]);
     assert_no_broken_links(&site.dir, "/cop/");
     let purpose = site.read("define/purpose/index.html");
-    assert!(purpose.contains("<link rel=\"canonical\" href=\"/cop/define/purpose/\">"));
+    // A path has no host: no canonical link, no sitemap (both need
+    // absolute URLs), and a warning that says so.
+    assert!(!purpose.contains("rel=\"canonical\""), "{purpose}");
+    assert!(!site.exists("sitemap.xml"));
+    assert!(site.run.stderr.contains("site-url `/cop/` is a path"));
     // Links between pages stay relative.
     assert!(purpose.contains("href=\"../../members/amara/\""));
     let not_found = site.read("404.html");
     assert!(not_found.contains("href=\"/cop/members/\""), "{not_found}");
+    let site = build_with(
+        &fixture("good"),
+        &["--site-url", "https://o.github.io/cop/"],
+    );
+    assert_no_broken_links(&site.dir, "/cop/");
+    let purpose = site.read("define/purpose/index.html");
+    assert!(
+        purpose
+            .contains("<link rel=\"canonical\" href=\"https://o.github.io/cop/define/purpose/\">")
+    );
     assert!(
         site.read("sitemap.xml")
-            .contains("<loc>/cop/define/purpose/</loc>")
+            .contains("<loc>https://o.github.io/cop/define/purpose/</loc>")
     );
 }
 

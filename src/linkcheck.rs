@@ -1,0 +1,835 @@
+//! The link check of a build: every internal `href` and `src` of every HTML
+//! page of the output, template-made links included, must point to a file
+//! the build produces and, with `#anchor`, to an `id` on that page.
+//!
+//! It reads the rendered files in memory (nothing on disk), in two linear
+//! passes run in parallel: one scans each page for its links and ids, the
+//! other looks each link up. A link to another site, or to a path of the
+//! same host outside the site's own path, is not checked here
+//! (`copbook check --external` checks links to other sites).
+
+use crate::diag::{Diagnostic, Severity};
+use crate::model::LinkCheck;
+use crate::render::OutFile;
+use crate::resolve::{Dest, DocKey, Handbook};
+use crate::source::Loc;
+use crate::urls::{output_file, relative};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hasher for the site's paths (the link check looks up about a
+/// hundred paths per page; SipHash's protection against crafted keys is
+/// not needed for the build's own file names).
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.add(word);
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl PathHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<PathHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<PathHasher>>;
+
+/// Why a link is broken.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Problem {
+    /// No file of the site at the link's path (the path, from the root).
+    NoFile(String),
+    /// The page exists but has no element with this id.
+    NoAnchor { file: String, anchor: String },
+    /// The path climbs above the site's root.
+    LeavesSite,
+}
+
+/// One broken link of the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// The page it is on (output path, e.g. `define/purpose/index.html`).
+    pub page: String,
+    /// The attribute value as written in the HTML (entities decoded).
+    pub href: String,
+    /// Byte offset of the attribute value in the page.
+    pub offset: usize,
+    pub problem: Problem,
+}
+
+impl Problem {
+    fn describe(&self) -> String {
+        match self {
+            Problem::NoFile(p) => format!("the site has no `{p}`"),
+            Problem::NoAnchor { file, anchor } => {
+                format!("`{file}` has no element with id `{anchor}`")
+            }
+            Problem::LeavesSite => "it climbs above the site's root".into(),
+        }
+    }
+}
+
+/// What one page holds: its links (value, offset) and its ids.
+struct Scan<'a> {
+    refs: Vec<(Cow<'a, str>, usize)>,
+    /// Sorted, for binary search.
+    ids: Vec<Cow<'a, str>>,
+    /// `<base href>`, when the page sets one.
+    base: Option<Cow<'a, str>>,
+}
+
+/// The site's own address: `https://org.github.io/repo/` or `/repo/`.
+struct SiteUrl<'a> {
+    /// `https://org.github.io/repo/` when site-url is a full URL.
+    full: Option<&'a str>,
+    /// `/repo/`: the path part.
+    path: &'a str,
+}
+
+impl<'a> SiteUrl<'a> {
+    fn new(site_url: &'a str) -> Self {
+        match site_url.split_once("://") {
+            Some((_, rest)) => {
+                let path = rest.find('/').map_or("/", |i| &rest[i..]);
+                SiteUrl {
+                    full: Some(site_url),
+                    path,
+                }
+            }
+            None => SiteUrl {
+                full: None,
+                path: site_url,
+            },
+        }
+    }
+}
+
+/// Checks every HTML page of `files`. `assets` are the files copied as
+/// they are (their output paths count as files of the site).
+pub fn check(files: &[OutFile], assets: &[String], site_url: &str) -> Vec<Broken> {
+    let site = SiteUrl::new(site_url);
+    let mut paths: FastSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    paths.extend(assets.iter().map(String::as_str));
+    let pages: Vec<(usize, &str)> = files
+        .par_iter()
+        .enumerate()
+        .filter(|(_, f)| f.path.ends_with(".html"))
+        .filter_map(|(i, f)| std::str::from_utf8(&f.bytes).ok().map(|s| (i, s)))
+        .collect();
+    let scans: Vec<Scan<'_>> = pages.par_iter().map(|(_, html)| scan(html)).collect();
+    // Each page by its path, and each `x/index.html` also by its folder `x/`.
+    let mut by_path: FastMap<&str, usize> = FastMap::default();
+    for (n, (i, _)) in pages.iter().enumerate() {
+        let path = files[*i].path.as_str();
+        by_path.insert(path, n);
+        if let Some(dir) = path.strip_suffix("index.html") {
+            if dir.is_empty() || dir.ends_with('/') {
+                by_path.insert(dir, n);
+            }
+        }
+    }
+    let mut broken: Vec<Broken> = pages
+        .par_iter()
+        .zip(scans.par_iter())
+        .flat_map_iter(|((i, _), sc)| {
+            let page = files[*i].path.as_str();
+            let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
+            let base_dir: Cow<'_, str> =
+                match sc.base.as_deref().map(|b| target(Dir::new(dir), b, &site)) {
+                    Some(Link::Internal { path, .. }) => {
+                        let p = path.into_owned();
+                        if p.is_empty() || p.ends_with('/') {
+                            Cow::Owned(p.trim_end_matches('/').to_owned())
+                        } else {
+                            Cow::Owned(p.rsplit_once('/').map_or("", |(d, _)| d).to_owned())
+                        }
+                    }
+                    _ => Cow::Borrowed(dir),
+                };
+            let base_dir = Dir::new(&base_dir);
+            let mut out = Vec::new();
+            for (href, offset) in &sc.refs {
+                let link = if href.is_empty() || href.starts_with(['#', '?']) {
+                    // This very page.
+                    Link::Internal {
+                        path: Cow::Borrowed(page),
+                        anchor: href.split_once('#').map(|(_, a)| percent_decode(a)),
+                    }
+                } else {
+                    target(base_dir, href, &site)
+                };
+                let problem = match link {
+                    Link::Elsewhere => continue,
+                    Link::LeavesSite => Some(Problem::LeavesSite),
+                    Link::Internal { path, anchor } => {
+                        lookup(&path, anchor.as_deref(), &paths, &by_path, &scans)
+                    }
+                };
+                if let Some(problem) = problem {
+                    out.push(Broken {
+                        page: page.to_owned(),
+                        href: href.to_string(),
+                        offset: *offset,
+                        problem,
+                    });
+                }
+            }
+            out
+        })
+        .collect();
+    broken.sort_by(|a, b| (&a.page, a.offset).cmp(&(&b.page, b.offset)));
+    broken
+}
+
+/// Whether the site has what `path#anchor` asks for.
+fn lookup(
+    path: &str,
+    anchor: Option<&str>,
+    paths: &FastSet<&str>,
+    by_path: &FastMap<&str, usize>,
+    scans: &[Scan<'_>],
+) -> Option<Problem> {
+    let folder = path.is_empty() || path.ends_with('/');
+    let page = if folder {
+        // `x/`: the page `x/index.html`.
+        match by_path.get(path) {
+            Some(&n) => Some(n),
+            None if paths.contains(format!("{path}index.html").as_str()) => None,
+            None => return Some(Problem::NoFile(format!("{path}index.html"))),
+        }
+    } else if paths.contains(path) {
+        by_path.get(path).copied()
+    } else {
+        // `x` where `x/index.html` exists: servers redirect to `x/`.
+        match by_path.get(format!("{path}/").as_str()) {
+            Some(&n) => Some(n),
+            None => return Some(Problem::NoFile(path.to_owned())),
+        }
+    };
+    let anchor = anchor.filter(|a| !a.is_empty() && !a.starts_with(":~:"))?;
+    let scan = &scans[page?];
+    let found = scan
+        .ids
+        .binary_search_by(|id| id.as_ref().cmp(anchor))
+        .is_ok();
+    // `#top` scrolls to the top of any page (HTML's rule).
+    if found || anchor.eq_ignore_ascii_case("top") {
+        None
+    } else {
+        let file = if folder {
+            format!("{path}index.html")
+        } else {
+            path.to_owned()
+        };
+        Some(Problem::NoAnchor {
+            file,
+            anchor: anchor.to_owned(),
+        })
+    }
+}
+
+enum Link<'a> {
+    /// Another site, or a path of this host outside the site: not checked.
+    Elsewhere,
+    LeavesSite,
+    /// A path from the site's root, percent-decoded, and the anchor.
+    Internal {
+        path: Cow<'a, str>,
+        anchor: Option<Cow<'a, str>>,
+    },
+}
+
+/// Where `href`, written on a page in folder `dir`, leads.
+fn target<'a>(dir: Dir<'_>, href: &'a str, site: &SiteUrl<'_>) -> Link<'a> {
+    let (rest, anchor) = match find_byte(href.as_bytes(), b'#') {
+        Some(i) => (&href[..i], Some(percent_decode(&href[i + 1..]))),
+        None => (href, None),
+    };
+    let rest = find_byte(rest.as_bytes(), b'?').map_or(rest, |i| &rest[..i]);
+    let from_root = if let Some(full) = site.full.filter(|f| rest.starts_with(f)) {
+        Some(&rest[full.len()..])
+    } else if has_scheme(rest) || rest.starts_with("//") {
+        return Link::Elsewhere;
+    } else if let Some(abs) = rest.strip_prefix('/') {
+        let base = site.path.trim_start_matches('/');
+        match abs.strip_prefix(base) {
+            Some(under) => Some(under),
+            // `/repo` for a site at `/repo/`.
+            None if format!("{abs}/") == base => Some(""),
+            None => return Link::Elsewhere,
+        }
+    } else {
+        None
+    };
+    let path = match from_root {
+        Some(p) => join(Dir::ROOT, p),
+        None => join(dir, rest),
+    };
+    match path {
+        Some(Cow::Borrowed(p)) => Link::Internal {
+            path: percent_decode(p),
+            anchor,
+        },
+        Some(Cow::Owned(p)) => Link::Internal {
+            path: Cow::Owned(percent_decode(&p).into_owned()),
+            anchor,
+        },
+        None => Link::LeavesSite,
+    }
+}
+
+/// The first `c` in `b`.
+fn find_byte(b: &[u8], c: u8) -> Option<usize> {
+    memchr::memchr(c, b)
+}
+
+/// `scheme:` at the start (`https:`, `mailto:`, `data:`…).
+fn has_scheme(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    for &c in &b[1..] {
+        match c {
+            b':' => return true,
+            c if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.') => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// A page's folder (`define/purpose`, or empty at the root) and how many
+/// folders deep it is.
+#[derive(Clone, Copy)]
+struct Dir<'a> {
+    path: &'a str,
+    depth: usize,
+}
+
+impl<'a> Dir<'a> {
+    const ROOT: Dir<'static> = Dir { path: "", depth: 0 };
+
+    fn new(path: &'a str) -> Self {
+        let depth = path.split('/').filter(|s| !s.is_empty()).count();
+        Dir { path, depth }
+    }
+}
+
+/// Resolves `rel` against folder `dir`; `None` when it climbs above the
+/// root. A trailing `/` is kept (`a/` stays a folder). Borrows in the
+/// common case, a link that climbs to the root and goes down from there.
+fn join<'a>(dir: Dir<'_>, rel: &'a str) -> Option<Cow<'a, str>> {
+    let b = rel.as_bytes();
+    let mut at = 0;
+    let mut up = 0;
+    while b.len() >= at + 3 && &b[at..at + 3] == b"../" {
+        at += 3;
+        up += 1;
+    }
+    let rest = &b[at..];
+    // No `.` or `..` segment and no empty one left below.
+    let clean = rest.first().is_none_or(|&c| c != b'/' && c != b'.')
+        && !rest
+            .windows(2)
+            .any(|w| w[0] == b'/' && (w[1] == b'.' || w[1] == b'/'));
+    if up == dir.depth && clean {
+        return Some(Cow::Borrowed(&rel[at..]));
+    }
+    join_slow(dir.path, rel).map(Cow::Owned)
+}
+
+fn join_slow(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    let folder = rel.is_empty()
+        || rel.ends_with('/')
+        || rel.ends_with("/.")
+        || rel.ends_with("/..")
+        || rel == "."
+        || rel == "..";
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = parts.join("/");
+    if folder && !out.is_empty() {
+        out.push('/');
+    }
+    Some(out)
+}
+
+fn percent_decode(s: &str) -> Cow<'_, str> {
+    if find_byte(s.as_bytes(), b'%').is_none() {
+        return Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Decodes the character references of an attribute value.
+fn decode_entities(s: &str) -> Cow<'_, str> {
+    if find_byte(s.as_bytes(), b'&').is_none() {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .map_or(rest.len(), |e| e + 1);
+        let name = &rest[1..end];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end..];
+                if rest.starts_with(';') {
+                    rest = &rest[1..];
+                }
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// One pass over a page: the values of `href` and `src`, the `id`s (and
+/// `<a name>`), skipping comments, scripts and styles.
+fn scan(html: &str) -> Scan<'_> {
+    let b = html.as_bytes();
+    let mut refs = Vec::with_capacity(html.len() / 128);
+    let mut ids = Vec::with_capacity(64);
+    let mut base = None;
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b'<', &b[i..]) {
+        let start = i + p;
+        let rest = &b[start + 1..];
+        if rest.starts_with(b"!--") {
+            i = memchr::memmem::find(&b[start + 4..], b"-->")
+                .map_or(b.len(), |e| start + 4 + e + 3);
+            continue;
+        }
+        if !rest.first().is_some_and(u8::is_ascii_alphabetic) {
+            // `</x>`, `<!DOCTYPE>`, or a stray `<` in text.
+            i = start + 1;
+            continue;
+        }
+        let name_len = rest
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
+            .unwrap_or(rest.len());
+        let name = &html[start + 1..start + 1 + name_len];
+        let mut j = start + 1 + name_len;
+        // Attributes, up to the end of the tag.
+        loop {
+            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' {
+                j += 1;
+                break;
+            }
+            let an_start = j;
+            while j < b.len() && !(b[j].is_ascii_whitespace() || matches!(b[j], b'=' | b'>' | b'/'))
+            {
+                j += 1;
+            }
+            let attr = &html[an_start..j];
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j >= b.len() || b[j] != b'=' {
+                continue;
+            }
+            j += 1;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let (v_start, v_end) = match b.get(j) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    let e = memchr::memchr(q, &b[j + 1..]).map_or(b.len(), |e| j + 1 + e);
+                    let r = (j + 1, e);
+                    j = (e + 1).min(b.len());
+                    r
+                }
+                _ => {
+                    let s = j;
+                    while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' {
+                        j += 1;
+                    }
+                    (s, j)
+                }
+            };
+            let value = &html[v_start..v_end];
+            if attr.eq_ignore_ascii_case("href") || attr.eq_ignore_ascii_case("src") {
+                let v = decode_entities(value.trim());
+                if name.eq_ignore_ascii_case("base") && attr.eq_ignore_ascii_case("href") {
+                    base = Some(v);
+                } else {
+                    refs.push((v, v_start));
+                }
+            } else if attr.eq_ignore_ascii_case("id")
+                || (attr.eq_ignore_ascii_case("name") && name.eq_ignore_ascii_case("a"))
+            {
+                ids.push(decode_entities(value));
+            }
+        }
+        i = j.min(b.len());
+        // Raw text elements: their content is not markup.
+        if name.len() == 6 && name.eq_ignore_ascii_case("script") {
+            i = find_ignore_case(html, i, "</script").unwrap_or(b.len());
+        } else if name.len() == 5 && name.eq_ignore_ascii_case("style") {
+            i = find_ignore_case(html, i, "</style").unwrap_or(b.len());
+        }
+    }
+    ids.sort_unstable();
+    Scan { refs, ids, base }
+}
+
+fn find_ignore_case(hay: &str, from: usize, needle: &str) -> Option<usize> {
+    let h = &hay.as_bytes()[from..];
+    let n = needle.as_bytes();
+    h.windows(n.len())
+        .position(|w| w.eq_ignore_ascii_case(n))
+        .map(|p| from + p)
+}
+
+/// Turns broken links into diagnostics. A link written in a page's
+/// Markdown is reported at its `path:line:col` in that file; a link made
+/// by a template is reported once, on the first page that has it, with
+/// the number of other pages, at its line in the output file
+/// (`<build-dir>/<page>`).
+pub fn diagnostics(
+    hb: &Handbook,
+    files: &[OutFile],
+    broken: &[Broken],
+    mode: LinkCheck,
+    build_dir: &str,
+) -> Vec<Diagnostic> {
+    let severity = match mode {
+        LinkCheck::Error => Severity::Error,
+        LinkCheck::Warn => Severity::Warning,
+    };
+    let mut docs: HashMap<String, (DocKey, String)> = HashMap::new();
+    for key in all_docs(hb) {
+        let url = hb.url(key).to_string();
+        docs.insert(output_file(&url), (key, url));
+    }
+    let file_text: HashMap<&str, &[u8]> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+        .collect();
+    let mut out = Vec::new();
+    let mut push = |path: String, loc: Loc, message: String, hint: Option<String>| {
+        let mut d = Diagnostic::error(path, loc, message).with_hint(hint);
+        d.severity = severity;
+        out.push(d);
+    };
+    // Links not in the page's own Markdown, grouped by what is missing:
+    // (first, how many more).
+    let mut grouped: BTreeMap<(&str, Option<&Problem>), (&Broken, usize)> = BTreeMap::new();
+    for b in broken {
+        let doc = docs.get(&b.page);
+        if let Some((loc, path)) = doc.and_then(|(k, url)| markdown_source(hb, *k, url, &b.href)) {
+            let message = format!(
+                "broken link `{}` on page `{}`: {}",
+                b.href,
+                page_url(&b.page),
+                b.problem.describe()
+            );
+            push(path, loc, message, None);
+            continue;
+        }
+        // A link to an anchor of the page itself, or out of the site, is
+        // the same link on every page; others, the same missing target.
+        let key = match &b.problem {
+            Problem::NoAnchor { .. } if b.href.starts_with('#') => (b.href.as_str(), None),
+            Problem::LeavesSite => (b.href.as_str(), None),
+            p => ("", Some(p)),
+        };
+        grouped
+            .entry(key)
+            .and_modify(|(_, n)| *n += 1)
+            .or_insert((b, 0));
+    }
+    // Pages made of other pages' bodies (print, start) copy their links:
+    // look for the link's text in every body, for the first few groups.
+    let mut searches = 0;
+    for (b, others) in grouped.into_values() {
+        let also = match others {
+            0 => String::new(),
+            1 => " and on 1 other page".into(),
+            n => format!(" and on {n} other pages"),
+        };
+        let message = format!(
+            "broken link `{}` on page `{}`{also}: {}",
+            b.href,
+            page_url(&b.page),
+            b.problem.describe()
+        );
+        let copied = if searches < 50 && !b.href.starts_with('#') {
+            searches += 1;
+            find_in_bodies(hb, &b.href)
+        } else {
+            None
+        };
+        if let Some((loc, path)) = copied {
+            let hint = (!b.href.starts_with('/')).then(|| {
+                "this page shows the body of another page, and a relative link written in raw HTML keeps the folder of its own page: write it as a Markdown link, which copbook rewrites for every page that shows it".to_owned()
+            });
+            push(path, loc, message, hint);
+            continue;
+        }
+        let loc = file_text
+            .get(b.page.as_str())
+            .map_or(Loc::START, |bytes| loc_in(bytes, b.offset));
+        let source = docs
+            .get(&b.page)
+            .and_then(|(k, _)| hb.source_path(*k))
+            .map(|s| format!(" (its Markdown, {s}, does not have it)"))
+            .unwrap_or_default();
+        let hint = format!(
+            "the link comes from a template{source}: check the theme's templates (themes/{}/)",
+            hb.config.theme
+        );
+        push(
+            format!("{}/{}", build_dir.trim_end_matches('/'), b.page),
+            loc,
+            message,
+            Some(hint),
+        );
+    }
+    out
+}
+
+/// The first document whose Markdown has `href` written in it.
+fn find_in_bodies(hb: &Handbook, href: &str) -> Option<(Loc, String)> {
+    let escaped = crate::markdown::escape_attr(href);
+    all_docs(hb).into_iter().find_map(|k| {
+        let doc = hb.doc(k)?;
+        let body = hb.body(doc);
+        let at = body.find(href).or_else(|| body.find(&*escaped))?;
+        let src = &hb.sources[doc.file];
+        Some((src.loc(doc.body_start + at), src.path.clone()))
+    })
+}
+
+/// A page as readers see its address: `define/purpose/index.html` ->
+/// `/define/purpose/` (from the site's root).
+fn page_url(page: &str) -> String {
+    format!("/{}", page.strip_suffix("index.html").unwrap_or(page))
+}
+
+fn loc_in(bytes: &[u8], offset: usize) -> Loc {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Loc {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: u32::try_from(col).unwrap_or(u32::MAX),
+    }
+}
+
+fn all_docs(hb: &Handbook) -> Vec<DocKey> {
+    let mut keys = hb.reading_order();
+    keys.extend((0..hb.members.len()).map(DocKey::Member));
+    keys.extend((0..hb.roles.len()).map(DocKey::Role));
+    keys.extend((0..hb.norms.len()).map(DocKey::Norm));
+    keys.extend((0..hb.cases.len()).map(DocKey::Case));
+    keys
+}
+
+/// Where in the Markdown of document `key` (at site URL `url`) the link
+/// rendered as `href` is written: a link copbook rewrote (matched by what
+/// it renders to), or the text of the link itself (raw HTML, a
+/// root-relative link).
+fn markdown_source(hb: &Handbook, key: DocKey, url: &str, href: &str) -> Option<(Loc, String)> {
+    let doc = hb.doc(key)?;
+    let src = &hb.sources[doc.file];
+    let wanted = percent_decode(href);
+    for link in &doc.analysis.links {
+        let Ok(t) = hb.resolve_link(key, &link.target, link.wiki) else {
+            continue;
+        };
+        let mut rendered = if t.dest == Dest::Doc(key) && t.anchor.is_some() {
+            String::new()
+        } else {
+            relative(url, hb.dest_url(&t.dest))
+        };
+        if let Some(a) = &t.anchor {
+            rendered.push('#');
+            rendered.push_str(a);
+        }
+        if rendered == *wanted || link.target == href {
+            return Some((src.loc(doc.body_start + link.offset), src.path.clone()));
+        }
+    }
+    let body = hb.body(doc);
+    let at = body
+        .find(href)
+        .or_else(|| body.find(&*crate::markdown::escape_attr(href)))?;
+    Some((src.loc(doc.body_start + at), src.path.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, html: &str) -> OutFile {
+        OutFile {
+            path: path.into(),
+            bytes: html.as_bytes().to_vec(),
+        }
+    }
+
+    fn problems(files: &[OutFile], site_url: &str) -> Vec<(String, String)> {
+        check(files, &["img/a.png".to_owned()], site_url)
+            .into_iter()
+            .map(|b| (b.page, b.href))
+            .collect()
+    }
+
+    #[test]
+    fn finds_missing_files_anchors_and_escapes() {
+        let files = [
+            file(
+                "index.html",
+                "<!DOCTYPE html><a href=\"a/\">a</a> <a href='a/#x'>x</a> <a href=a/#nope>n</a>\n\
+                 <img src=\"img/a.png\" alt=\"\"> <img src=\"img/b.png\" alt=\"\">\n\
+                 <a href=\"../up/\">up</a> <a href=\"https://e.org/\">e</a> <a href=\"mailto:x@e.org\">m</a>\n\
+                 <!-- <a href=\"commented/\">c</a> --><script>var s = '<a href=\"in-script/\">';</script>\n\
+                 <a href=\"#top\">top</a> <a href=\"#here\">here</a> <h2 id=\"here\">H</h2>\n\
+                 <a href=\"a\">folder without slash</a> <a href=\"/cop/a/\">root-relative</a>\n\
+                 <a href=\"/elsewhere/\">other path on the host</a> <a href=\"a/?q=1#x\">query</a>\n\
+                 <a href=\"a/#caf%C3%A9\">pct</a> <a href=\"x&amp;y.html\">amp</a> <a href=\"/cop/missing/\">m</a>",
+            ),
+            file(
+                "a/index.html",
+                "<h2 id=\"x\">X</h2><a name=\"café\"></a><link rel=\"stylesheet\" href=\"../style.css\">",
+            ),
+            file("style.css", "body{}"),
+        ];
+        assert_eq!(
+            problems(&files, "/cop/"),
+            [
+                ("index.html".into(), "a/#nope".into()),
+                ("index.html".into(), "img/b.png".into()),
+                ("index.html".into(), "../up/".into()),
+                ("index.html".into(), "x&y.html".into()),
+                ("index.html".into(), "/cop/missing/".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_full_site_url_makes_absolute_links_internal() {
+        let files = [
+            file(
+                "404.html",
+                "<a href=\"https://o.github.io/r/members/\">m</a><a href=\"https://o.github.io/r/\">home</a>\
+                 <a href=\"https://o.github.io/other/\">not ours</a><a href=\"/r/members/\">m</a>",
+            ),
+            file("index.html", ""),
+        ];
+        assert_eq!(
+            problems(&files, "https://o.github.io/r/"),
+            [
+                ("404.html".into(), "https://o.github.io/r/members/".into()),
+                ("404.html".into(), "/r/members/".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn base_href_changes_where_links_lead() {
+        let files = [
+            file(
+                "a/b/index.html",
+                "<base href=\"../../\"><a href=\"c/\">c</a>",
+            ),
+            file("c/index.html", ""),
+        ];
+        assert!(problems(&files, "/").is_empty());
+    }
+
+    #[test]
+    fn helpers() {
+        let j = |dir, rel| join(Dir::new(dir), rel);
+        assert_eq!(j("a/b", "../c/").as_deref(), Some("a/c/"));
+        assert_eq!(j("a/b", "../../c/").as_deref(), Some("c/"));
+        assert!(matches!(j("a/b", "../../c/"), Some(Cow::Borrowed(_))));
+        assert_eq!(j("a/b", "../../c/../d").as_deref(), Some("d"));
+        assert_eq!(j("a/b", "../../c//d").as_deref(), Some("c/d"));
+        assert_eq!(j("a/b", "c.png").as_deref(), Some("a/b/c.png"));
+        assert_eq!(j("a", "..").as_deref(), Some(""));
+        assert_eq!(j("a", "../").as_deref(), Some(""));
+        assert_eq!(j("", "").as_deref(), Some(""));
+        assert_eq!(j("", "..").as_deref(), None);
+        assert_eq!(
+            decode_entities("a&amp;b&#39;c&#x2F;&unknown;"),
+            "a&b'c/&unknown;"
+        );
+        assert!(has_scheme("mailto:x") && has_scheme("HTTPS://x") && !has_scheme("a/b:c"));
+        assert_eq!(percent_decode("caf%C3%A9%"), "café%");
+        assert_eq!(loc_in(b"ab\ncd", 4), Loc { line: 2, col: 2 });
+    }
+}
