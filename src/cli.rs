@@ -69,7 +69,9 @@ the page and the terminal until it is fixed. Nothing is written to the build dir
     #[command(
         long_about = "Loads and resolves the handbook and reports every problem in one run. \
 Warnings (stale pages, vacant roles) do not fail the check unless --strict is given; --strict \
-also fails on unanswered questions."
+also fails on unanswered questions. --external also requests every http(s) link written in \
+the Markdown (each URL once, several hosts at a time, one request at a time and at most four a \
+second per host) and reports dead ones (4xx, 5xx, no answer) at the line they are on."
     )]
     Check {
         /// The handbook's folder (the one with book.toml)
@@ -81,6 +83,10 @@ also fails on unanswered questions."
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Also check links to other sites (http and https) over the
+        /// network: concurrently, one request at a time per host
+        #[arg(long)]
+        external: bool,
     },
     /// Start a handbook from a question template
     #[command(
@@ -208,8 +214,12 @@ pub fn run() -> ExitCode {
             dir,
             strict,
             format,
+            external,
         } => match build::check(&dir, today, strict) {
-            Ok(c) => {
+            Ok(mut c) => {
+                if external {
+                    check_external(&mut c);
+                }
                 print_report(&c.report, format, c.progress);
                 if c.report.has_errors() {
                     ExitCode::from(1)
@@ -301,6 +311,31 @@ pub fn run() -> ExitCode {
             print!("{out}");
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// `check --external`: adds the dead links to the report.
+fn check_external(c: &mut build::Checked) {
+    let started = Instant::now();
+    let opts = crate::external::ExternalOptions::default();
+    let (diags, summary) = crate::external::check(&c.handbook, &opts);
+    eprintln!(
+        "checked {} external link{} on {} host{} in {:.1} s: {} dead",
+        summary.urls,
+        if summary.urls == 1 { "" } else { "s" },
+        summary.hosts,
+        if summary.hosts == 1 { "" } else { "s" },
+        started.elapsed().as_secs_f64(),
+        summary.dead
+    );
+    for d in diags {
+        match d.severity {
+            crate::diag::Severity::Error => c.report.errors.push(d),
+            crate::diag::Severity::Warning => c.report.warnings.push(d),
+        }
+    }
+    for v in [&mut c.report.errors, &mut c.report.warnings] {
+        v.sort_by(|a, b| (&a.path, a.loc, &a.message).cmp(&(&b.path, b.loc, &b.message)));
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod build;
 pub mod cli;
 pub mod diag;
+pub mod external;
 pub mod feed;
 pub mod fields;
 pub mod frontmatter;

@@ -49,6 +49,9 @@ pub struct Analysis {
     /// Wiki links, relative links (to `.md` pages or to files such as
     /// images) and `#anchor` links: the ones copbook checks and rewrites.
     pub links: Vec<Link>,
+    /// Links and images to other sites (`http:` and `https:`), which
+    /// `copbook check --external` checks over the network.
+    pub external: Vec<Link>,
 }
 
 impl Analysis {
@@ -187,6 +190,13 @@ fn is_checked_link(dest: &str) -> bool {
     !dest.is_empty() && !dest.contains(':')
 }
 
+/// A link to another site, for `check --external`.
+fn is_external_link(dest: &str) -> bool {
+    let d = dest.trim_start().as_bytes();
+    let starts = |p: &[u8]| d.len() >= p.len() && d[..p.len()].eq_ignore_ascii_case(p);
+    starts(b"https://") || starts(b"http://")
+}
+
 fn level_num(l: HeadingLevel) -> u8 {
     l as u8
 }
@@ -248,6 +258,12 @@ pub fn analyze(body: &str) -> Analysis {
                         wiki,
                         offset: range.start,
                     });
+                } else if is_external_link(dest_url) {
+                    a.external.push(Link {
+                        target: dest_url.trim().to_string(),
+                        wiki: false,
+                        offset: range.start,
+                    });
                 }
                 content = wiki;
             }
@@ -258,6 +274,12 @@ pub fn analyze(body: &str) -> Analysis {
                 if is_checked_link(dest_url) {
                     a.links.push(Link {
                         target: dest_url.to_string(),
+                        wiki: false,
+                        offset: range.start,
+                    });
+                } else if is_external_link(dest_url) {
+                    a.external.push(Link {
+                        target: dest_url.trim().to_string(),
                         wiki: false,
                         offset: range.start,
                     });
@@ -503,6 +525,28 @@ mod tests {
             ]
         );
         assert_eq!(a.links[1].offset, 15);
+    }
+
+    #[test]
+    fn finds_external_links() {
+        let a = analyze(
+            "[a](https://e.org/x) <http://e.org/auto> ![i](HTTPS://e.org/i.png)\n\n[r]: https://e.org/ref\n\n[ref][r] [m](mailto:x@e.org) [l](../roles/c.md) `https://code.example`\n",
+        );
+        let t: Vec<_> = a
+            .external
+            .iter()
+            .map(|l| (l.target.as_str(), l.offset))
+            .collect();
+        assert_eq!(
+            t,
+            [
+                ("https://e.org/x", 0),
+                ("http://e.org/auto", 21),
+                ("HTTPS://e.org/i.png", 41),
+                ("https://e.org/ref", 92),
+            ]
+        );
+        assert_eq!(a.links.len(), 1);
     }
 
     #[test]
