@@ -107,11 +107,16 @@ fn member_file(m: &crate::templates::StarterMember) -> String {
     )
 }
 
-fn workflow() -> String {
+/// The GitHub Pages workflow `init` writes: check (annotations on pull
+/// requests), build with the Pages URL as site-url, upload the artifact,
+/// deploy. Pull requests are checked and built, never deployed.
+pub fn workflow() -> String {
     format!(
         r#"# Checks the handbook on every pull request (errors show inline) and
 # publishes it to GitHub Pages on every push to main.
-# In the repository settings, set Pages > Source to "GitHub Actions".
+# Once, in the repository settings: Pages > Build and deployment > Source:
+# "GitHub Actions". For a custom domain, set it there too (Pages > Custom
+# domain): a site deployed by this workflow ignores a CNAME file.
 name: Handbook
 
 on:
@@ -120,32 +125,51 @@ on:
   pull_request:
   workflow_dispatch:
 
+# What GitHub's own Pages workflows ask for: read the repository, deploy
+# to Pages, and prove to Pages where the deployment comes from.
 permissions:
   contents: read
   pages: write
   id-token: write
 
+# One deployment at a time; a newer push to a pull request cancels the
+# older run, but a deployment of main is never cut off half way.
 concurrency:
   group: pages-${{{{ github.ref }}}}
-  cancel-in-progress: true
+  cancel-in-progress: ${{{{ github.event_name == 'pull_request' }}}}
 
 jobs:
   build:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      - name: Check out
+        uses: actions/checkout@v4
         with:
+          # The whole history: the site's feed dates each page by its last commit.
           fetch-depth: 0
-      - name: Install copbook
+      - name: Cache copbook {version}
+        id: cache-copbook
+        uses: actions/cache@v4
+        with:
+          path: ~/.cargo/bin/copbook
+          key: copbook-{version}-${{{{ runner.os }}}}
+      - name: Install copbook {version}
+        if: steps.cache-copbook.outputs.cache-hit != 'true'
+        # The exact version, with the dependency versions it was released with.
         run: cargo install copbook --version {version} --locked
       - name: Check the handbook
         run: copbook check --format github
       - name: Configure Pages
         id: pages
+        if: github.event_name != 'pull_request'
         uses: actions/configure-pages@v5
       - name: Build the site
-        run: copbook build --site-url "${{{{ steps.pages.outputs.base_url }}}}/"
-      - uses: actions/upload-pages-artifact@v3
+        # base_url is the site's full address (https://ORG.github.io/REPO, or the
+        # custom domain): links, sitemap.xml, canonical links and 404.html use it.
+        run: copbook build -d book --site-url "${{{{ steps.pages.outputs.base_url }}}}/"
+      - name: Upload the site
+        if: github.event_name != 'pull_request'
+        uses: actions/upload-pages-artifact@v3
         with:
           path: book
 
