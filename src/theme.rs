@@ -35,16 +35,17 @@ const BUILTIN: &[(&str, &str)] = &[
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");
 
-/// The script that makes folder links work when the site is opened from
-/// `file://` (it does nothing over http). Overridable like the stylesheet.
-const BUILTIN_JS: &str = include_str!("../themes/default/file-links.js");
+/// The theme's script: the light/dark toggle, the phone menu, and folder
+/// links that work when the site is opened from `file://`. Overridable
+/// like the stylesheet.
+const BUILTIN_JS: &str = include_str!("../themes/default/site.js");
 
 pub struct Theme {
     tera: Tera,
     /// Output path of the stylesheet, with a content hash for cache busting.
     pub css_path: String,
     pub css: Vec<u8>,
-    /// Output path of the `file://` link script, with a content hash.
+    /// Output path of the theme's script, with a content hash.
     pub js_path: String,
     pub js: Vec<u8>,
     /// Where each template came from, for error messages.
@@ -112,7 +113,7 @@ impl Theme {
             _ => builtin.as_bytes().to_vec(),
         };
         let css = asset("style.css", BUILTIN_CSS);
-        let js = asset("file-links.js", BUILTIN_JS);
+        let js = asset("site.js", BUILTIN_JS);
         let mut tera = Tera::default();
         for (file, text) in &templates {
             if let Err(e) = tera.add_raw_template(file, text) {
@@ -130,12 +131,12 @@ impl Theme {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let js_path = format!("assets/file-links-{}.js", content_hash(&js));
-        // Templates see `assets.file_links` (the script's path from the site
+        let js_path = format!("assets/site-{}.js", content_hash(&js));
+        // Templates see `assets.script` (the script's path from the site
         // root) and `assets.feed` (the Atom feed's, once the build has one).
         tera.global_context().insert(
             "assets",
-            &serde_json::json!({ "file_links": js_path, "feed": null }),
+            &serde_json::json!({ "script": js_path, "feed": null }),
         );
         Ok(Theme {
             tera,
@@ -152,7 +153,7 @@ impl Theme {
     pub fn set_feed(&mut self, feed: Option<&str>) {
         self.tera.global_context().insert(
             "assets",
-            &serde_json::json!({ "file_links": self.js_path, "feed": feed }),
+            &serde_json::json!({ "script": self.js_path, "feed": feed }),
         );
     }
 
