@@ -90,8 +90,12 @@ pub enum BuildError {
 }
 
 /// Renders the whole site in memory (no files written).
-pub fn render_site(hb: &Handbook, theme: &Theme) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-    let renderer = Renderer::new(hb, theme).map_err(|d| vec![d])?;
+pub fn render_site(
+    hb: &Handbook,
+    theme: &Theme,
+    changes: Option<&std::collections::HashMap<String, crate::feed::Change>>,
+) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    let renderer = Renderer::new(hb, theme).map_err(|d| vec![d])?.with_changes(changes);
     let mut files = renderer.render_all()?;
     files.push(OutFile {
         path: theme.css_path.clone(),
@@ -181,7 +185,7 @@ pub fn site_with(
     let changes = git.and_then(|t| t.join().ok().flatten());
     theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
     let t = std::time::Instant::now();
-    let rendered = render_site(&handbook, &theme);
+    let rendered = render_site(&handbook, &theme, changes.as_ref());
     timing("render", t);
     let mut files = match rendered {
         Ok(f) => f,

@@ -52,6 +52,8 @@ struct Base<'a> {
     source: Option<&'a str>,
     /// Where this page is on the onboarding path, when it is on it.
     step: Option<Step<'a>>,
+    /// Date of the last commit that changed the page's file (YYYY-MM-DD).
+    updated: Option<&'a str>,
 }
 
 /// "Step k of n" with the neighbours along the onboarding path.
@@ -206,6 +208,8 @@ pub struct Renderer<'a> {
     /// The sidebar of the 404 page, with absolute links.
     nav_404: String,
     prev_next: HashMap<DocKey, (Option<DocKey>, Option<DocKey>)>,
+    /// The last commit of each source file, when the book is in git.
+    changes: Option<&'a HashMap<String, crate::feed::Change>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -249,6 +253,7 @@ impl<'a> Renderer<'a> {
             navs,
             nav_404,
             prev_next,
+            changes: None,
         })
     }
 
@@ -277,6 +282,12 @@ impl<'a> Renderer<'a> {
         jobs.push(Job::Index(IndexPage::Print));
         jobs.push(Job::NotFound);
         jobs
+    }
+
+    /// Shows "last updated" from these git changes on every page.
+    pub fn with_changes(mut self, changes: Option<&'a HashMap<String, crate::feed::Change>>) -> Self {
+        self.changes = changes;
+        self
     }
 
     /// Renders the page of one document.
@@ -405,6 +416,9 @@ impl<'a> Renderer<'a> {
             edit,
             source,
             step: self.step(job, &link),
+            updated: source
+                .and_then(|src| self.changes?.get(src))
+                .and_then(|c| c.date.get(..10)),
         };
         let mut ctx = Context::new();
         ctx.insert("base", &base);
