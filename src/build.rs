@@ -95,7 +95,9 @@ pub fn render_site(
     theme: &Theme,
     changes: Option<&std::collections::HashMap<String, crate::feed::Change>>,
 ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-    let renderer = Renderer::new(hb, theme).map_err(|d| vec![d])?.with_changes(changes);
+    let renderer = Renderer::new(hb, theme)
+        .map_err(|d| vec![d])?
+        .with_changes(changes);
     let mut files = renderer.render_all()?;
     files.push(OutFile {
         path: theme.css_path.clone(),

@@ -285,7 +285,10 @@ impl<'a> Renderer<'a> {
     }
 
     /// Shows "last updated" from these git changes on every page.
-    pub fn with_changes(mut self, changes: Option<&'a HashMap<String, crate::feed::Change>>) -> Self {
+    pub fn with_changes(
+        mut self,
+        changes: Option<&'a HashMap<String, crate::feed::Change>>,
+    ) -> Self {
         self.changes = changes;
         self
     }

@@ -40,7 +40,11 @@ fn pages_show_when_git_last_changed_them() {
 fn without_git_there_is_no_last_updated() {
     let (_tmp, book) = copy_fixture("good");
     let site = build(&book);
-    assert!(!site.read("define/purpose/index.html").contains("Last updated"));
+    assert!(
+        !site
+            .read("define/purpose/index.html")
+            .contains("Last updated")
+    );
 }
 
 #[test]
@@ -50,6 +54,9 @@ fn answer_pages_show_owner_status_and_edit_link() {
     let meta = main_of(&page);
     assert!(meta.contains("<dt>Who to ask</dt>"), "{meta}");
     // The status badge carries its word, not only a colour.
-    assert!(meta.contains("<span class=\"badge badge-agreed\">agreed</span>") || meta.contains("badge-draft\">draft</span>"));
+    assert!(
+        meta.contains("<span class=\"badge badge-agreed\">agreed</span>")
+            || meta.contains("badge-draft\">draft</span>")
+    );
     assert!(page.contains("/edit/main/content/01-define/purpose.md\">Edit this page</a>"));
 }
