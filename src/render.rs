@@ -1249,6 +1249,7 @@ fn render_nav(
         extra.push(link.dest(&Dest::Index(IndexPage::Cases)));
     }
     extra.push(link.dest(&Dest::Index(IndexPage::Progress)));
+    extra.push(link.dest(&Dest::Index(IndexPage::Print)));
     let mut ctx = Context::new();
     ctx.insert("home", &link.href(""));
     ctx.insert("phases", &phases);
