@@ -128,6 +128,17 @@ digits, - and _); `new case MEMBER` writes the case for participation of an exis
         #[arg(long)]
         title: Option<String>,
     },
+    /// List the pages by review date, with their owners (stale first)
+    #[command(
+        long_about = "Prints a table of every answer page that has a `review-by` date, earliest \
+first: the date, whether it is stale (past), due soon (within 30 days) or later, the days left, \
+the owner to ask and the page. Exit status 1 when the handbook has errors."
+    )]
+    Review {
+        /// The handbook's folder (the one with book.toml)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// List the built-in question templates
     Templates,
 }
@@ -281,6 +292,17 @@ pub fn run() -> ExitCode {
                 Err(m) => fail(&m),
             }
         }
+        Command::Review { dir } => match build::check(&dir, today, false) {
+            Ok(c) => {
+                if c.report.has_errors() {
+                    eprint!("{}", c.report.errors_text());
+                    return ExitCode::from(1);
+                }
+                print!("{}", crate::review::table(&c.handbook));
+                ExitCode::SUCCESS
+            }
+            Err(crate::load::NotABook(m)) => fail(&m),
+        },
         Command::Templates => {
             let mut out = String::new();
             for name in crate::templates::names() {

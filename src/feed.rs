@@ -251,6 +251,7 @@ pub fn sitemap(hb: &Handbook) -> String {
     if !hb.cases.is_empty() {
         urls.push("cases/".into());
     }
+    urls.extend(hb.extra_indexes().into_iter().map(|i| i.url().to_owned()));
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );

@@ -792,7 +792,7 @@ fn check_duplicate_slugs(l: &mut Loaded) {
     let mut phase_slugs: HashMap<&str, &str> = HashMap::new();
     for p in &l.phases {
         let reserved = RECORD_DIRS.contains(&p.slug.as_str())
-            || ["progress", "start", "print", "search"].contains(&p.slug.as_str());
+            || ["progress", "start", "print", "search", "topics"].contains(&p.slug.as_str());
         let path = format!("content/{}", p.dir);
         if reserved {
             diags.push(

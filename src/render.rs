@@ -279,6 +279,7 @@ impl<'a> Renderer<'a> {
         if !hb.onboarding.is_empty() {
             jobs.push(Job::Index(IndexPage::Start));
         }
+        jobs.extend(hb.extra_indexes().into_iter().map(Job::Index));
         jobs.push(Job::Index(IndexPage::Print));
         jobs.push(Job::NotFound);
         jobs
@@ -575,6 +576,21 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    /// Links to the topics of member `mi` on /topics/.
+    fn member_topics(&self, mi: usize, link: &Linker<'a>) -> Vec<Link<'a>> {
+        let topics = link.href(IndexPage::Topics.url());
+        self.hb.member_topics[mi]
+            .iter()
+            .map(|&t| {
+                let t = &self.hb.topics[t];
+                Link {
+                    href: format!("{topics}#{}", t.id),
+                    title: Cow::Borrowed(t.name.as_str()),
+                }
+            })
+            .collect()
+    }
+
     fn member_row(&self, mi: usize, link: &Linker<'a>) -> MemberRow<'a> {
         let m = &self.hb.members[mi];
         MemberRow {
@@ -642,6 +658,12 @@ impl<'a> Renderer<'a> {
                     count: Count::of(qs.iter()),
                     unanswered_note: unanswered_note(owner.as_ref()),
                     owner,
+                    owner_contact: hb.page_owner[i]
+                        .and_then(|m| hb.members[m].contact.as_deref())
+                        .map(|c| Link {
+                            href: contact_href(c),
+                            title: Cow::Borrowed(c),
+                        }),
                     status: p.status.map(status_label),
                     review_by: p.review_by.as_ref().map(|d| d.value.to_string()),
                     stale: hb.is_stale(i),
@@ -664,7 +686,7 @@ impl<'a> Renderer<'a> {
                     name: &m.name,
                     participation: participation_label(m.participation),
                     organization: m.organization.as_deref(),
-                    expertise: &m.expertise,
+                    expertise: self.member_topics(i, link),
                     joined: m.joined.map(|d| d.to_string()),
                     contact: m.contact.as_deref(),
                     contact_href: m.contact.as_deref().map(contact_href),
@@ -841,8 +863,13 @@ impl<'a> Renderer<'a> {
                         .map(|pi| self.phase_summary(pi, link))
                         .collect(),
                     unanswered,
-                    stale: (0..hb.pages.len())
+                    stale: crate::review::by_date(hb)
+                        .into_iter()
                         .filter(|&i| hb.is_stale(i))
+                        .map(listed)
+                        .collect(),
+                    soon: crate::review::due_soon(hb)
+                        .into_iter()
                         .map(listed)
                         .collect(),
                     drafts: (0..hb.pages.len())
@@ -859,6 +886,32 @@ impl<'a> Renderer<'a> {
                     Cow::Borrowed("Progress"),
                     "progress.html",
                     PageData::Progress(Box::new(data)),
+                )
+            }
+            Job::Index(IndexPage::Topics) => {
+                let topics = hb
+                    .topics
+                    .iter()
+                    .map(|t| TopicRow {
+                        name: &t.name,
+                        id: &t.id,
+                        members: t
+                            .members
+                            .iter()
+                            .map(|&m| TopicMember {
+                                link: link.doc(DocKey::Member(m)),
+                                contact: hb.members[m].contact.as_deref().map(|c| Link {
+                                    href: contact_href(c),
+                                    title: Cow::Borrowed(c),
+                                }),
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                (
+                    Cow::Borrowed(IndexPage::Topics.title()),
+                    "topics.html",
+                    PageData::Topics(TopicsData { topics }),
                 )
             }
             Job::Index(IndexPage::Start) => {
@@ -942,6 +995,24 @@ impl RenderHooks for PrintHooks<'_> {
 }
 
 #[derive(Serialize)]
+struct TopicMember<'a> {
+    link: Link<'a>,
+    contact: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct TopicRow<'a> {
+    name: &'a str,
+    id: &'a str,
+    members: Vec<TopicMember<'a>>,
+}
+
+#[derive(Serialize)]
+struct TopicsData<'a> {
+    topics: Vec<TopicRow<'a>>,
+}
+
+#[derive(Serialize)]
 struct StartData<'a> {
     steps: Vec<Link<'a>>,
 }
@@ -985,6 +1056,7 @@ enum PageData<'a> {
     Progress(Box<ProgressData<'a>>),
     Start(StartData<'a>),
     Print(PrintData<'a>),
+    Topics(TopicsData<'a>),
     Empty {},
 }
 
@@ -1024,6 +1096,8 @@ struct AnswerData<'a> {
     open: Vec<QuestionCtx<'a>>,
     count: Count,
     owner: Option<Link<'a>>,
+    /// The owner's `contact` (a mailto link for an address).
+    owner_contact: Option<Link<'a>>,
     unanswered_note: String,
     status: Option<&'static str>,
     review_by: Option<String>,
@@ -1041,7 +1115,8 @@ struct MemberData<'a> {
     name: &'a str,
     participation: &'static str,
     organization: Option<&'a str>,
-    expertise: &'a [String],
+    /// The member's expertise, each linked to its topic on /topics/.
+    expertise: Vec<Link<'a>>,
     joined: Option<String>,
     contact: Option<&'a str>,
     contact_href: Option<String>,
@@ -1172,6 +1247,8 @@ struct ProgressData<'a> {
     phases: Vec<PhaseSummary<'a>>,
     unanswered: Vec<Unanswered<'a>>,
     stale: Vec<Listed<'a>>,
+    /// Due for review within 30 days.
+    soon: Vec<Listed<'a>>,
     drafts: Vec<Listed<'a>>,
     vacant: Vec<Link<'a>>,
     today: String,
@@ -1248,6 +1325,11 @@ fn render_nav(
     if !hb.cases.is_empty() {
         extra.push(link.dest(&Dest::Index(IndexPage::Cases)));
     }
+    extra.extend(
+        hb.extra_indexes()
+            .into_iter()
+            .map(|i| link.dest(&Dest::Index(i))),
+    );
     extra.push(link.dest(&Dest::Index(IndexPage::Progress)));
     extra.push(link.dest(&Dest::Index(IndexPage::Print)));
     let mut ctx = Context::new();

@@ -41,6 +41,8 @@ pub enum IndexPage {
     Start,
     /// The whole handbook on one page.
     Print,
+    /// "Who knows what": the members' expertise by topic.
+    Topics,
 }
 
 impl IndexPage {
@@ -53,6 +55,7 @@ impl IndexPage {
             IndexPage::Progress => "progress/",
             IndexPage::Start => "start/",
             IndexPage::Print => "print/",
+            IndexPage::Topics => "topics/",
         }
     }
     pub fn title(self) -> &'static str {
@@ -64,6 +67,7 @@ impl IndexPage {
             IndexPage::Progress => "Progress",
             IndexPage::Start => "Start here",
             IndexPage::Print => "The whole handbook",
+            IndexPage::Topics => "Who knows what",
         }
     }
     fn parse(s: &str) -> Option<IndexPage> {
@@ -74,6 +78,7 @@ impl IndexPage {
             "cases" => IndexPage::Cases,
             "progress" => IndexPage::Progress,
             "print" => IndexPage::Print,
+            "topics" => IndexPage::Topics,
             _ => return None,
         })
     }
@@ -141,6 +146,9 @@ pub struct Handbook {
     pub referrers: HashMap<DocKey, Vec<DocKey>>,
     /// The onboarding path, resolved.
     pub onboarding: Vec<Dest>,
+    /// The members' expertise as topics, and per member its topics.
+    pub topics: Vec<crate::topics::Topic>,
+    pub member_topics: Vec<Vec<usize>>,
     pub today: Date,
     /// Files copied as they are: (source file, output path).
     pub assets: Vec<(std::path::PathBuf, String)>,
@@ -536,6 +544,16 @@ impl Handbook {
         }
     }
 
+    /// The generated pages beyond the guides that this handbook has, in
+    /// sidebar order: topics (when members list expertise), ...
+    pub fn extra_indexes(&self) -> Vec<IndexPage> {
+        let mut v = Vec::new();
+        if !self.topics.is_empty() {
+            v.push(IndexPage::Topics);
+        }
+        v
+    }
+
     pub fn is_stale(&self, page: usize) -> bool {
         self.pages[page]
             .review_by
@@ -722,6 +740,8 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         case_member: Vec::new(),
         referrers: HashMap::new(),
         onboarding: Vec::new(),
+        topics: Vec::new(),
+        member_topics: Vec::new(),
         today,
         asset_paths: l
             .assets
@@ -970,6 +990,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     hb.norm_owner = norm_owner;
     hb.case_member = case_member;
     hb.onboarding = onboarding;
+    (hb.topics, hb.member_topics) = crate::topics::collect(&hb.members);
     let order: HashMap<DocKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     hb.referrers = refs
         .into_iter()

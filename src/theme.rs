@@ -31,6 +31,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("404.html", include_str!("../themes/default/404.html")),
     ("start.html", include_str!("../themes/default/start.html")),
     ("print.html", include_str!("../themes/default/print.html")),
+    ("topics.html", include_str!("../themes/default/topics.html")),
 ];
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");

@@ -19,7 +19,7 @@ fn good() -> Site {
 fn builds_the_good_fixture() {
     let site = good();
     assert!(
-        site.run.stderr.contains("built 23 pages into "),
+        site.run.stderr.contains("built 24 pages into "),
         "stderr: {}",
         site.run.stderr
     );
@@ -47,6 +47,7 @@ fn builds_the_good_fixture() {
         "progress/index.html",
         "start/index.html",
         "print/index.html",
+        "topics/index.html",
         "handbook.json",
         ".nojekyll",
     ] {
