@@ -98,15 +98,14 @@ pub fn render_site(
     let renderer = Renderer::new(hb, theme)
         .map_err(|d| vec![d])?
         .with_changes(changes);
-    let mut files = renderer.render_all()?;
-    files.push(OutFile {
-        path: theme.css_path.clone(),
-        bytes: theme.css.clone(),
-    });
-    files.push(OutFile {
-        path: theme.js_path.clone(),
-        bytes: theme.js.clone(),
-    });
+    // The search index only reads the handbook: build it beside the pages.
+    let (pages, index) = rayon::join(|| renderer.render_all(), || crate::search::build_index(hb));
+    let mut files = pages?;
+    files.extend(index);
+    files.extend(theme.files().into_iter().map(|(path, bytes)| OutFile {
+        path: path.to_owned(),
+        bytes: bytes.to_vec(),
+    }));
     files.push(OutFile {
         path: "handbook.json".into(),
         bytes: handbook_json(hb).into_bytes(),

@@ -19,6 +19,7 @@ pub mod render;
 pub mod resolve;
 pub mod review;
 pub mod scaffold;
+pub mod search;
 pub mod serve;
 pub mod source;
 pub mod templates;

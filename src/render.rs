@@ -281,6 +281,7 @@ impl<'a> Renderer<'a> {
         }
         jobs.extend(hb.extra_indexes().into_iter().map(Job::Index));
         jobs.push(Job::Index(IndexPage::Print));
+        jobs.push(Job::Index(IndexPage::Search));
         jobs.push(Job::NotFound);
         jobs
     }
@@ -929,6 +930,9 @@ impl<'a> Renderer<'a> {
                     sections: self.print_sections(url),
                 }),
             ),
+            Job::Index(IndexPage::Search) => {
+                (Cow::Borrowed("Search"), "search.html", PageData::Empty {})
+            }
             Job::NotFound => (
                 Cow::Borrowed("Page not found"),
                 "404.html",

@@ -43,6 +43,9 @@ pub enum IndexPage {
     Print,
     /// "Who knows what": the members' expertise by topic.
     Topics,
+    /// Where the search box leads: results with JavaScript, and links to
+    /// the indexes without.
+    Search,
 }
 
 impl IndexPage {
@@ -55,6 +58,7 @@ impl IndexPage {
             IndexPage::Progress => "progress/",
             IndexPage::Start => "start/",
             IndexPage::Print => "print/",
+            IndexPage::Search => "search/",
             IndexPage::Topics => "topics/",
         }
     }
@@ -67,6 +71,7 @@ impl IndexPage {
             IndexPage::Progress => "Progress",
             IndexPage::Start => "Start here",
             IndexPage::Print => "The whole handbook",
+            IndexPage::Search => "Search",
             IndexPage::Topics => "Who knows what",
         }
     }

@@ -31,6 +31,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("404.html", include_str!("../themes/default/404.html")),
     ("start.html", include_str!("../themes/default/start.html")),
     ("print.html", include_str!("../themes/default/print.html")),
+    ("search.html", include_str!("../themes/default/search.html")),
     ("topics.html", include_str!("../themes/default/topics.html")),
 ];
 
@@ -41,6 +42,9 @@ const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");
 /// like the stylesheet.
 const BUILTIN_JS: &str = include_str!("../themes/default/site.js");
 
+/// The search client (see `search.rs` for the index it reads).
+const BUILTIN_SEARCH_JS: &str = include_str!("../themes/default/search.js");
+
 pub struct Theme {
     tera: Tera,
     /// Output path of the stylesheet, with a content hash for cache busting.
@@ -49,6 +53,9 @@ pub struct Theme {
     /// Output path of the theme's script, with a content hash.
     pub js_path: String,
     pub js: Vec<u8>,
+    /// Output path of the search client, with a content hash.
+    pub search_js_path: String,
+    pub search_js: Vec<u8>,
     /// Where each template came from, for error messages.
     origins: Vec<(String, String)>,
 }
@@ -115,6 +122,7 @@ impl Theme {
         };
         let css = asset("style.css", BUILTIN_CSS);
         let js = asset("site.js", BUILTIN_JS);
+        let search_js = asset("search.js", BUILTIN_SEARCH_JS);
         let mut tera = Tera::default();
         for (file, text) in &templates {
             if let Err(e) = tera.add_raw_template(file, text) {
@@ -132,30 +140,37 @@ impl Theme {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let js_path = format!("assets/site-{}.js", content_hash(&js));
-        // Templates see `assets.script` (the script's path from the site
-        // root) and `assets.feed` (the Atom feed's, once the build has one).
-        tera.global_context().insert(
-            "assets",
-            &serde_json::json!({ "script": js_path, "feed": null }),
-        );
-        Ok(Theme {
+        let mut theme = Theme {
             tera,
             css_path: format!("assets/style-{}.css", content_hash(&css)),
             css,
-            js_path,
+            js_path: format!("assets/site-{}.js", content_hash(&js)),
             js,
+            search_js_path: format!("assets/search-{}.js", content_hash(&search_js)),
+            search_js,
             origins,
-        })
+        };
+        theme.set_feed(None);
+        Ok(theme)
     }
 
     /// Tells the templates where the Atom feed is (`None`: the site has
-    /// none), for `<link rel="alternate">`.
+    /// none), for `<link rel="alternate">`. Templates see `assets.script`,
+    /// `assets.search` (paths from the site root) and `assets.feed`.
     pub fn set_feed(&mut self, feed: Option<&str>) {
         self.tera.global_context().insert(
             "assets",
-            &serde_json::json!({ "script": self.js_path, "feed": feed }),
+            &serde_json::json!({ "script": self.js_path, "search": self.search_js_path, "feed": feed }),
         );
+    }
+
+    /// The theme's files every site carries: stylesheet and scripts.
+    pub fn files(&self) -> [(&str, &[u8]); 3] {
+        [
+            (&self.css_path, &self.css),
+            (&self.js_path, &self.js),
+            (&self.search_js_path, &self.search_js),
+        ]
     }
 
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Diagnostic> {

@@ -1,0 +1,381 @@
+//! The search index (`copbook::search`) and its browser client
+//! (`themes/default/search.js`), on the `good` fixture: folding, kinds,
+//! ranking, phases, shards and excerpts; then the client itself, run in
+//! node with `fetch` served from the index files.
+
+mod common;
+
+use copbook::model::Date;
+use copbook::search;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// The index of the `good` fixture: output path -> JSON.
+fn index() -> BTreeMap<String, Value> {
+    let today = Date::parse(common::TODAY).expect("a date");
+    let checked = copbook::build::check(&common::fixture("good"), today, false)
+        .unwrap_or_else(|e| panic!("not a book: {}", e.0));
+    assert!(
+        checked.report.errors.is_empty(),
+        "{:?}",
+        checked.report.errors
+    );
+    search::build_index(&checked.handbook)
+        .into_iter()
+        .map(|f| {
+            let v: Value = serde_json::from_slice(&f.bytes)
+                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", f.path));
+            (f.path, v)
+        })
+        .collect()
+}
+
+/// Decodes a postings string: (doc, weighted tf, length).
+fn decode(p: &str, norm: f64) -> Vec<(u64, u64, f64)> {
+    let digit = |c: u8| {
+        search::ALPHABET
+            .iter()
+            .position(|&a| a == c)
+            .expect("a digit") as u64
+    };
+    let b = p.as_bytes();
+    let num = |i: &mut usize| {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let d = digit(b[*i]);
+            *i += 1;
+            v |= (d & 31) << shift;
+            shift += 5;
+            if d < 32 {
+                return v;
+            }
+        }
+    };
+    let mut out = Vec::new();
+    let (mut i, mut doc) = (0, 0);
+    while i < b.len() {
+        doc += num(&mut i);
+        let tf = num(&mut i);
+        let len = norm.powi(digit(b[i]) as i32);
+        i += 1;
+        out.push((doc, tf, len));
+    }
+    out
+}
+
+/// The client's lookup and ranking, for one word: (doc id, score), best
+/// first.
+fn query(ix: &BTreeMap<String, Value>, word: &str) -> Vec<(u64, f64)> {
+    let meta = &ix["search/meta.json"];
+    let mut key = String::new();
+    search::fold(word, &mut key);
+    let shard_of = |k: &str| {
+        let shards = meta["shards"].as_array().expect("shards");
+        let i = shards
+            .iter()
+            .rposition(|s| s.as_str().expect("a key") <= k)
+            .unwrap_or(0);
+        &ix[&format!("search/idx-{i}.json")]
+    };
+    let sh = shard_of(&key);
+    let stem = match sh["w"].get(&key) {
+        Some(s) => s.as_str().expect("a stem").to_owned(),
+        None => key.clone(),
+    };
+    let Some(p) = shard_of(&stem)["p"].get(&stem) else {
+        return Vec::new();
+    };
+    let (n, avgdl, k1, b, norm) = (
+        meta["n"].as_f64().unwrap(),
+        meta["avgdl"].as_f64().unwrap(),
+        meta["k1"].as_f64().unwrap(),
+        meta["b"].as_f64().unwrap(),
+        meta["norm"].as_f64().unwrap(),
+    );
+    let postings = decode(p.as_str().expect("postings"), norm);
+    let df = postings.len() as f64;
+    let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+    let mut out: Vec<(u64, f64)> = postings
+        .into_iter()
+        .map(|(doc, tf, dl)| {
+            let tf = tf as f64;
+            (
+                doc,
+                idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * dl / avgdl)),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}
+
+fn doc(ix: &BTreeMap<String, Value>, id: u64) -> &Value {
+    &ix[&format!("search/doc-{id}.json")]
+}
+
+fn title(ix: &BTreeMap<String, Value>, id: u64) -> &str {
+    doc(ix, id)["t"].as_str().expect("a title")
+}
+
+fn kind(ix: &BTreeMap<String, Value>, id: u64) -> String {
+    let kinds = ix["search/meta.json"]["kinds"].as_object().expect("kinds");
+    kinds
+        .iter()
+        .find(|(_, r)| r[0].as_u64().unwrap() <= id && id < r[1].as_u64().unwrap())
+        .map(|(k, _)| k.clone())
+        .expect("every doc has a kind")
+}
+
+fn id_of(ix: &BTreeMap<String, Value>, url: &str) -> u64 {
+    (0..)
+        .find(|&i| doc(ix, i)["u"] == url)
+        .expect("a doc with that URL")
+}
+
+#[test]
+fn a_folded_name_finds_the_member() {
+    let ix = index();
+    for q in ["kovac", "Kovač", "KOVAC"] {
+        let hits = query(&ix, q);
+        // The member, then the page that links to him ("[[luka]]" reads
+        // as his name).
+        assert_eq!(hits.len(), 2, "{q}: {hits:?}");
+        assert_eq!(title(&ix, hits[0].0), "Luka Kovač");
+        assert_eq!(title(&ix, hits[1].0), "Purpose");
+        assert_eq!(kind(&ix, hits[0].0), "member");
+        assert_eq!(doc(&ix, hits[0].0)["u"], "members/luka/");
+    }
+    // Organisation and expertise are indexed too.
+    let hits = query(&ix, "glossaries");
+    assert_eq!(title(&ix, hits[0].0), "Amara Okafor");
+    let hits = query(&ix, "riverton");
+    assert_eq!(title(&ix, hits[0].0), "Amara Okafor");
+}
+
+#[test]
+fn a_role_title_finds_the_role_first() {
+    let ix = index();
+    let hits = query(&ix, "facilitator");
+    assert_eq!(title(&ix, hits[0].0), "Facilitator");
+    assert_eq!(kind(&ix, hits[0].0), "role");
+    // The member who holds it is found too.
+    assert!(hits.iter().any(|h| title(&ix, h.0) == "Luka Kovač"));
+    // "Organised" in the coordinator's summary is found as "organise".
+    let hits = query(&ix, "organised");
+    assert_eq!(title(&ix, hits[0].0), "Coordinator");
+    let hits = query(&ix, "consent");
+    assert_eq!(kind(&ix, hits[0].0), "norm");
+}
+
+#[test]
+fn a_question_ranks_above_a_mention() {
+    let ix = index();
+    // "When do we meet?" is a question of ways-of-working; purpose.md says
+    // "facilitates our meetings" once in its body.
+    let hits = query(&ix, "meet");
+    let rank = |url: &str| {
+        let id = id_of(&ix, url);
+        hits.iter().position(|h| h.0 == id).expect("found")
+    };
+    assert!(
+        rank("plan/ways-of-working/") < rank("define/purpose/"),
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn phases_and_kinds_are_id_ranges() {
+    let ix = index();
+    let meta = &ix["search/meta.json"];
+    assert_eq!(meta["format"], search::FORMAT);
+    let phases = meta["phases"].as_array().expect("phases");
+    let slugs: Vec<&str> = phases.iter().map(|p| p["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["define", "plan"]);
+    let in_phase = |url: &str, slug: &str| {
+        let id = id_of(&ix, url);
+        let p = phases.iter().find(|p| p["slug"] == slug).unwrap();
+        p["start"].as_u64().unwrap() <= id && id < p["end"].as_u64().unwrap()
+    };
+    assert!(in_phase("define/purpose/", "define"));
+    assert!(in_phase("define/community/", "define"));
+    assert!(in_phase("plan/ways-of-working/", "plan"));
+    assert!(!in_phase("plan/ways-of-working/", "define"));
+    assert_eq!(kind(&ix, id_of(&ix, "define/purpose/")), "page");
+    assert_eq!(kind(&ix, id_of(&ix, "norms/meetings/")), "norm");
+    assert_eq!(kind(&ix, id_of(&ix, "cases/amara/")), "case");
+    let n = meta["n"].as_u64().unwrap();
+    assert_eq!(
+        ix.keys().filter(|k| k.starts_with("search/doc-")).count() as u64,
+        n
+    );
+}
+
+#[test]
+fn shards_are_small_and_cover_the_keys() {
+    let ix = index();
+    let shards = ix["search/meta.json"]["shards"].as_array().expect("shards");
+    assert_eq!(shards[0], "");
+    for (i, first) in shards.iter().enumerate() {
+        let sh = &ix[&format!("search/idx-{i}.json")];
+        let size = serde_json::to_string(sh).unwrap().len();
+        assert!(size <= search::SHARD_BYTES * 2, "shard {i}: {size} bytes");
+        let next = shards.get(i + 1).and_then(Value::as_str);
+        for part in ["w", "p"] {
+            for key in sh[part].as_object().expect("an object").keys() {
+                assert!(
+                    key.as_str() >= first.as_str().unwrap(),
+                    "{key} in shard {i}"
+                );
+                assert!(next.is_none_or(|n| key.as_str() < n), "{key} in shard {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn excerpts_are_plain_text() {
+    let ix = index();
+    let x = |url: &str| {
+        doc(&ix, id_of(&ix, url))["x"]
+            .as_str()
+            .expect("text")
+            .to_owned()
+    };
+    let purpose = x("define/purpose/");
+    assert!(
+        purpose.starts_with("Agreed at the launch workshop"),
+        "{purpose}"
+    );
+    // Labels and titles stay, syntax goes.
+    assert!(purpose.contains("how we decide"), "{purpose}");
+    assert!(purpose.contains("Luka Kovač facilitates"), "{purpose}");
+    assert!(purpose.contains("See the coordinator for"), "{purpose}");
+    for syntax in ["[[", "]]", "](", "<!--", "##", ".md"] {
+        assert!(!purpose.contains(syntax), "{syntax} in {purpose}");
+    }
+    let community = x("define/community/");
+    assert!(community.contains("Chen Wei joined last"), "{community}");
+    // A record's excerpt starts with its fields.
+    let amara = x("members/amara/");
+    assert!(
+        amara.starts_with("Riverton City Council data governance glossaries Coordinator"),
+        "{amara}"
+    );
+}
+
+/// The client, in node, on the fixture's index: ranking, filters,
+/// prefixes and excerpts.
+#[test]
+fn the_client_ranks_and_filters() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node is not installed: skipping the search client test");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let today = Date::parse(common::TODAY).expect("a date");
+    let checked = copbook::build::check(&common::fixture("good"), today, false).expect("a book");
+    for f in search::build_index(&checked.handbook) {
+        let p = dir.path().join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, f.bytes).unwrap();
+    }
+    let client = common::repo_root().join("themes/default/search.js");
+    let out = run_client(&client, dir.path(), HARNESS);
+    let results: Value = serde_json::from_str(&out).expect("JSON from the harness");
+    let get = |q: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["q"] == q)
+            .unwrap_or_else(|| panic!("no result for {q}"))
+    };
+    let first = |q: &str| get(q)["top"][0].clone();
+
+    assert_eq!(first("kovac")["title"], "Luka Kovač");
+    assert_eq!(first("kovac")["kind"], "member");
+    assert_eq!(first("kovac")["url"], "members/luka/");
+    assert_eq!(first("Kovač")["title"], "Luka Kovač");
+    assert_eq!(first("facilitator")["kind"], "role");
+    // A form the book does not use finds the word it uses.
+    assert_eq!(first("coordinators")["title"], "Coordinator");
+    assert_eq!(first("organising")["title"], "Coordinator");
+    // Filters: kinds, and a phase (pages of that phase only).
+    let roles = get("coordinator roles");
+    assert!(
+        roles["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] == "role")
+    );
+    assert_eq!(roles["top"][0]["title"], "Coordinator");
+    let plan = get("meet in plan");
+    assert_eq!(plan["count"], 1, "{plan}");
+    assert_eq!(plan["top"][0]["url"], "plan/ways-of-working/");
+    // The question outranks the mention.
+    let meet = get("meet pages");
+    let urls: Vec<&str> = meet["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap())
+        .collect();
+    let pos = |u: &str| urls.iter().position(|x| *x == u).unwrap_or(usize::MAX);
+    assert!(
+        pos("plan/ways-of-working/") < pos("define/purpose/"),
+        "{urls:?}"
+    );
+    // The last word typed is a prefix; two words rank docs with both first.
+    assert_eq!(first("facil")["title"], "Facilitator");
+    assert_eq!(first("data clinics")["title"], "Luka Kovač");
+    // The excerpt marks the match.
+    let ex = first("consent")["excerpt"].as_str().unwrap().to_owned();
+    assert!(ex.contains("[consent]"), "{ex}");
+    assert_eq!(get("nothingmatchesthis")["count"], 0);
+}
+
+const HARNESS: &str = r#"
+const fs = require("fs"), path = require("path");
+const S = require(process.argv[2]);
+const dir = process.argv[3];
+const get = (u) => Promise.resolve(JSON.parse(fs.readFileSync(path.join(dir, u.split("?")[0]), "utf8")));
+const queries = [
+  ["kovac"], ["Kovač"], ["facilitator"], ["coordinators"], ["organising"], ["facil"], ["consent"], ["data clinics"], ["nothingmatchesthis"],
+  ["coordinator roles", "coordinator", { kinds: ["role"] }],
+  ["meet in plan", "meet", { phase: "plan" }],
+  ["meet pages", "meet", { kinds: ["page"] }],
+];
+(async () => {
+  const s = S.createSearch("", get), out = [];
+  for (const [name, q, filter] of queries) {
+    const r = await s.query(q || name, filter);
+    const top = await Promise.all(r.slice(0, 5).map(async (x) => {
+      const d = await s.doc(x.id);
+      const ex = S.excerpt(d.x, x.stems).map((p, i) => (i % 2 ? "[" + p + "]" : p)).join("");
+      return { kind: x.kind, phase: x.phase && x.phase.slug, title: d.t, url: d.u, excerpt: ex };
+    }));
+    out.push({ q: name, count: r.length, top });
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
+fn run_client(client: &Path, dir: &Path, harness: &str) -> String {
+    let script = dir.join("harness.js");
+    std::fs::write(&script, harness).unwrap();
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(client)
+        .arg(dir)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
