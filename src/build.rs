@@ -99,7 +99,15 @@ pub fn render_site(
         .map_err(|d| vec![d])?
         .with_changes(changes);
     // The search index only reads the handbook: build it beside the pages.
-    let (pages, index) = rayon::join(|| renderer.render_all(), || crate::search::build_index(hb));
+    let (pages, index) = rayon::join(
+        || renderer.render_all(),
+        || {
+            let t = std::time::Instant::now();
+            let index = crate::search::build_index(hb);
+            timing("search index", t);
+            index
+        },
+    );
     let mut files = pages?;
     files.extend(index);
     files.extend(theme.files().into_iter().map(|(path, bytes)| OutFile {
