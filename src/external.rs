@@ -10,7 +10,7 @@
 //! written; 429 (too many requests) is only a warning.
 
 use crate::diag::Diagnostic;
-use crate::resolve::{DocKey, Handbook};
+use crate::resolve::Handbook;
 use crate::source::Loc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{BTreeMap, VecDeque};
@@ -69,11 +69,7 @@ pub struct Summary {
 /// Every external link of the handbook's Markdown, by URL without its
 /// fragment, with every place it is written (in site order).
 pub fn collect(hb: &Handbook) -> BTreeMap<String, Vec<Place>> {
-    let mut keys = hb.reading_order();
-    keys.extend((0..hb.members.len()).map(DocKey::Member));
-    keys.extend((0..hb.roles.len()).map(DocKey::Role));
-    keys.extend((0..hb.norms.len()).map(DocKey::Norm));
-    keys.extend((0..hb.cases.len()).map(DocKey::Case));
+    let keys = hb.documents();
     let mut urls: BTreeMap<String, Vec<Place>> = BTreeMap::new();
     for k in keys {
         let Some(doc) = hb.doc(k) else { continue };

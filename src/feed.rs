@@ -74,15 +74,6 @@ fn parse_log(log: &str) -> HashMap<String, Change> {
     changes
 }
 
-fn documents(hb: &Handbook) -> Vec<DocKey> {
-    let mut keys = hb.reading_order();
-    keys.extend((0..hb.members.len()).map(DocKey::Member));
-    keys.extend((0..hb.roles.len()).map(DocKey::Role));
-    keys.extend((0..hb.norms.len()).map(DocKey::Norm));
-    keys.extend((0..hb.cases.len()).map(DocKey::Case));
-    keys
-}
-
 /// A stable `urn:uuid:` for `name` (FNV-1a, twice, as a version 8 UUID):
 /// an entry id when the site has no full URL to use instead.
 fn urn(name: &str) -> String {
@@ -120,7 +111,8 @@ pub fn is_full_url(site_url: &str) -> bool {
 pub fn atom(hb: &Handbook, changes: &HashMap<String, Change>) -> String {
     let base = &hb.config.site_url;
     let full = is_full_url(base);
-    let mut entries: Vec<(DocKey, &Change)> = documents(hb)
+    let mut entries: Vec<(DocKey, &Change)> = hb
+        .documents()
         .into_iter()
         .filter_map(|k| Some((k, changes.get(hb.source_path(k)?)?)))
         .collect();
@@ -243,15 +235,12 @@ fn utc_key(date: &str) -> i64 {
 /// site-url is a full URL: the sitemap protocol has no relative URLs.
 pub fn sitemap(hb: &Handbook) -> String {
     let base = &hb.config.site_url;
-    let mut urls: Vec<String> = documents(hb)
+    let mut urls: Vec<String> = hb
+        .documents()
         .into_iter()
         .map(|k| hb.url(k).to_string())
         .collect();
-    urls.extend(["members/", "roles/", "norms/", "progress/"].map(String::from));
-    if !hb.cases.is_empty() {
-        urls.push("cases/".into());
-    }
-    urls.extend(hb.extra_indexes().into_iter().map(|i| i.url().to_owned()));
+    urls.extend(hb.index_pages().into_iter().map(|i| i.url().to_owned()));
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );

@@ -13,7 +13,7 @@ use crate::model::LinkCheck;
 use crate::render::OutFile;
 use crate::resolve::{Dest, DocKey, Handbook};
 use crate::source::Loc;
-use crate::urls::{output_file, relative};
+use crate::urls::{output_file, percent_decode, relative};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -379,28 +379,6 @@ fn join_slow(dir: &str, rel: &str) -> Option<String> {
     Some(out)
 }
 
-fn percent_decode(s: &str) -> Cow<'_, str> {
-    if find_byte(s.as_bytes(), b'%').is_none() {
-        return Cow::Borrowed(s);
-    }
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
-}
-
 /// Decodes the character references of an attribute value.
 fn decode_entities(s: &str) -> Cow<'_, str> {
     if find_byte(s.as_bytes(), b'&').is_none() {
@@ -563,7 +541,7 @@ pub fn diagnostics(
         LinkCheck::Warn => Severity::Warning,
     };
     let mut docs: HashMap<String, (DocKey, String)> = HashMap::new();
-    for key in all_docs(hb) {
+    for key in hb.documents() {
         let url = hb.url(key).to_string();
         docs.insert(output_file(&url), (key, url));
     }
@@ -657,7 +635,7 @@ pub fn diagnostics(
 /// The first document whose Markdown has `href` written in it.
 fn find_in_bodies(hb: &Handbook, href: &str) -> Option<(Loc, String)> {
     let escaped = crate::markdown::escape_attr(href);
-    all_docs(hb).into_iter().find_map(|k| {
+    hb.documents().into_iter().find_map(|k| {
         let doc = hb.doc(k)?;
         let body = hb.body(doc);
         let at = body.find(href).or_else(|| body.find(&*escaped))?;
@@ -687,15 +665,6 @@ fn loc_in(bytes: &[u8], offset: usize) -> Loc {
         line: u32::try_from(line).unwrap_or(u32::MAX),
         col: u32::try_from(col).unwrap_or(u32::MAX),
     }
-}
-
-fn all_docs(hb: &Handbook) -> Vec<DocKey> {
-    let mut keys = hb.reading_order();
-    keys.extend((0..hb.members.len()).map(DocKey::Member));
-    keys.extend((0..hb.roles.len()).map(DocKey::Role));
-    keys.extend((0..hb.norms.len()).map(DocKey::Norm));
-    keys.extend((0..hb.cases.len()).map(DocKey::Case));
-    keys
 }
 
 /// Where in the Markdown of document `key` (at site URL `url`) the link

@@ -259,29 +259,8 @@ impl<'a> Renderer<'a> {
 
     fn jobs(&self) -> Vec<Job> {
         let hb = self.hb;
-        let mut jobs: Vec<Job> = hb.reading_order().into_iter().map(Job::Doc).collect();
-        jobs.extend((0..hb.members.len()).map(|i| Job::Doc(DocKey::Member(i))));
-        jobs.extend((0..hb.roles.len()).map(|i| Job::Doc(DocKey::Role(i))));
-        jobs.extend((0..hb.norms.len()).map(|i| Job::Doc(DocKey::Norm(i))));
-        jobs.extend((0..hb.cases.len()).map(|i| Job::Doc(DocKey::Case(i))));
-        jobs.extend(
-            [
-                IndexPage::Members,
-                IndexPage::Roles,
-                IndexPage::Norms,
-                IndexPage::Progress,
-            ]
-            .map(Job::Index),
-        );
-        if !hb.cases.is_empty() {
-            jobs.push(Job::Index(IndexPage::Cases));
-        }
-        if !hb.onboarding.is_empty() {
-            jobs.push(Job::Index(IndexPage::Start));
-        }
-        jobs.extend(hb.extra_indexes().into_iter().map(Job::Index));
-        jobs.push(Job::Index(IndexPage::Print));
-        jobs.push(Job::Index(IndexPage::Search));
+        let mut jobs: Vec<Job> = hb.documents().into_iter().map(Job::Doc).collect();
+        jobs.extend(hb.index_pages().into_iter().map(Job::Index));
         jobs.push(Job::NotFound);
         jobs
     }
@@ -529,12 +508,8 @@ impl<'a> Renderer<'a> {
     /// them turned into anchors on the page.
     fn print_sections(&self, url: &str) -> Vec<PrintSection<'a>> {
         let hb = self.hb;
-        let mut keys = hb.reading_order();
-        keys.extend((0..hb.members.len()).map(DocKey::Member));
-        keys.extend((0..hb.roles.len()).map(DocKey::Role));
-        keys.extend((0..hb.norms.len()).map(DocKey::Norm));
-        keys.extend((0..hb.cases.len()).map(DocKey::Case));
-        keys.into_iter()
+        hb.documents()
+            .into_iter()
             .map(|key| {
                 let id = print_anchor(hb.url(key));
                 let prefix = format!("{id}--");
@@ -1321,21 +1296,11 @@ fn render_nav(
             }
         })
         .collect();
-    let mut extra: Vec<Link<'_>> = vec![
-        link.dest(&Dest::Index(IndexPage::Members)),
-        link.dest(&Dest::Index(IndexPage::Roles)),
-        link.dest(&Dest::Index(IndexPage::Norms)),
-    ];
-    if !hb.cases.is_empty() {
-        extra.push(link.dest(&Dest::Index(IndexPage::Cases)));
-    }
-    extra.extend(
-        hb.extra_indexes()
-            .into_iter()
-            .map(|i| link.dest(&Dest::Index(i))),
-    );
-    extra.push(link.dest(&Dest::Index(IndexPage::Progress)));
-    extra.push(link.dest(&Dest::Index(IndexPage::Print)));
+    let extra: Vec<Link<'_>> = hb
+        .index_pages()
+        .into_iter()
+        .map(|i| link.dest(&Dest::Index(i)))
+        .collect();
     let mut ctx = Context::new();
     ctx.insert("home", &link.href(""));
     ctx.insert("phases", &phases);

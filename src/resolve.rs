@@ -448,7 +448,7 @@ impl Handbook {
     fn resolve_relative(&self, from: DocKey, path: &str) -> Result<Dest, (String, Option<String>)> {
         let from_path = self.source_path(from).unwrap_or("content/index.md");
         let base = from_path.rsplit_once('/').map_or("", |(d, _)| d);
-        let decoded = percent_decode(path);
+        let decoded = crate::urls::percent_decode(path);
         let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
         for seg in decoded.split('/') {
             match seg {
@@ -470,6 +470,17 @@ impl Handbook {
                 Err((format!("link to `{path}`: no such file `{joined}`"), hint))
             }
         }
+    }
+
+    /// Every document in site order: the reading order, then members,
+    /// roles, norms and cases.
+    pub fn documents(&self) -> Vec<DocKey> {
+        let mut keys = self.reading_order();
+        keys.extend((0..self.members.len()).map(DocKey::Member));
+        keys.extend((0..self.roles.len()).map(DocKey::Role));
+        keys.extend((0..self.norms.len()).map(DocKey::Norm));
+        keys.extend((0..self.cases.len()).map(DocKey::Case));
+        keys
     }
 
     /// Phase reading order: home, then each phase and its pages.
@@ -549,13 +560,21 @@ impl Handbook {
         }
     }
 
-    /// The generated pages beyond the guides that this handbook has, in
-    /// sidebar order: topics (when members list expertise), ...
-    pub fn extra_indexes(&self) -> Vec<IndexPage> {
+    /// Every generated page this handbook has, in sidebar order. One list
+    /// serves rendering, the sidebar and the sitemap.
+    pub fn index_pages(&self) -> Vec<IndexPage> {
         let mut v = Vec::new();
+        if !self.onboarding.is_empty() {
+            v.push(IndexPage::Start);
+        }
+        v.extend([IndexPage::Members, IndexPage::Roles, IndexPage::Norms]);
+        if !self.cases.is_empty() {
+            v.push(IndexPage::Cases);
+        }
         if !self.topics.is_empty() {
             v.push(IndexPage::Topics);
         }
+        v.extend([IndexPage::Progress, IndexPage::Print, IndexPage::Search]);
         v
     }
 
@@ -574,25 +593,6 @@ fn rel_to(root: &std::path::Path, p: &std::path::Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn questions_of(questions: &[Spanned<String>], doc: &Doc) -> Vec<Question> {
@@ -882,11 +882,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     }
 
     // Body links.
-    let mut keys: Vec<DocKey> = hb.reading_order();
-    keys.extend((0..hb.members.len()).map(DocKey::Member));
-    keys.extend((0..hb.roles.len()).map(DocKey::Role));
-    keys.extend((0..hb.norms.len()).map(DocKey::Norm));
-    keys.extend((0..hb.cases.len()).map(DocKey::Case));
+    let keys: Vec<DocKey> = hb.documents();
     for &key in &keys {
         let Some(doc) = hb.doc(key) else { continue };
         let src = &hb.sources[doc.file];

@@ -37,6 +37,30 @@ pub fn split_order_prefix(name: &str) -> (Option<i64>, &str) {
     }
 }
 
+/// Decodes `%XX` escapes (an invalid escape is kept as written); borrows
+/// when there is nothing to decode, as for almost every link.
+pub fn percent_decode(s: &str) -> std::borrow::Cow<'_, str> {
+    if memchr::memchr(b'%', s.as_bytes()).is_none() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// How many folders deep a page URL sits.
 fn depth(url: &str) -> usize {
     url.bytes().filter(|&b| b == b'/').count()

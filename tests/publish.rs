@@ -518,8 +518,8 @@ fn the_build_fails_on_a_broken_link_made_by_a_template() {
     assert_eq!(
         errors,
         [
-            format!("{d}/404.html:13:10: error: broken link `/handbook/` on page `/404.html` and on {} other pages: the site has no `handbook/index.html`", n - 1),
-            format!("{d}/404.html:13:48: error: broken link `#content` on page `/404.html` and on {} other pages: `404.html` has no element with id `content`", n - 1),
+            format!("{d}/404.html:14:10: error: broken link `/handbook/` on page `/404.html` and on {} other pages: the site has no `handbook/index.html`", n - 1),
+            format!("{d}/404.html:14:48: error: broken link `#content` on page `/404.html` and on {} other pages: `404.html` has no element with id `content`", n - 1),
             // At the link's target in the Markdown; on its own page, and on
             // the print page, which shows every body.
             "content/members/luka.md:11:14: error: broken link `../../teams/` on page `/members/luka/`: the site has no `teams/index.html`".to_owned(),
