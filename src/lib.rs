@@ -11,6 +11,7 @@ pub mod external;
 pub mod feed;
 pub mod fields;
 pub mod frontmatter;
+pub mod glossary;
 pub mod linkcheck;
 pub mod load;
 pub mod markdown;

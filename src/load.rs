@@ -34,6 +34,8 @@ pub struct Loaded {
     pub roles: Vec<Role>,
     pub norms: Vec<Norm>,
     pub cases: Vec<Case>,
+    /// `content/glossary.toml` (empty when there is none).
+    pub glossary: crate::glossary::Glossary,
     /// Non-Markdown files to copy: (source file, output path).
     pub assets: Vec<(PathBuf, String)>,
     pub diags: Vec<Diagnostic>,
@@ -161,11 +163,13 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         theme_loc: Loc::START,
         cname: None,
         link_check: LinkCheck::Error,
+        glossary_links: true,
         repository: None,
         onboarding: Vec::new(),
     });
 
-    let (found, assets) = walk(root, &mut diags);
+    let (found, mut assets) = walk(root, &mut diags);
+    let glossary = load_glossary(root, &mut assets, &mut sources, &mut diags);
 
     let parsed: Vec<(Source, Option<Parsed>, Vec<Diagnostic>)> = found
         .par_iter()
@@ -198,6 +202,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         roles: Vec::new(),
         norms: Vec::new(),
         cases: Vec::new(),
+        glossary,
         assets,
         diags,
     };
@@ -268,6 +273,33 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
     loaded.pages = pending_pages;
     check_duplicate_slugs(&mut loaded);
     Ok(loaded)
+}
+
+/// `content/glossary.toml` is a record file, not an attachment: taken out
+/// of the files to copy and parsed.
+fn load_glossary(
+    root: &Path,
+    assets: &mut Vec<(PathBuf, String)>,
+    sources: &mut Vec<Source>,
+    diags: &mut Vec<Diagnostic>,
+) -> crate::glossary::Glossary {
+    let path = root.join(crate::glossary::PATH);
+    let Some(pos) = assets.iter().position(|(p, _)| *p == path) else {
+        return crate::glossary::Glossary::default();
+    };
+    assets.remove(pos);
+    match read_text(&path, crate::glossary::PATH) {
+        Ok(text) => {
+            let src = Source::new(crate::glossary::PATH.into(), text);
+            let g = crate::glossary::parse(&src, diags);
+            sources.push(src);
+            g
+        }
+        Err(d) => {
+            diags.push(d);
+            crate::glossary::Glossary::default()
+        }
+    }
 }
 
 fn title_from_dir(name: &str) -> String {
@@ -443,7 +475,14 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
         f.known_keys(
             build,
             "[build]",
-            &["build-dir", "site-url", "theme", "cname", "link-check"],
+            &[
+                "build-dir",
+                "site-url",
+                "theme",
+                "cname",
+                "link-check",
+                "glossary-links",
+            ],
         );
         let theme = f.string(build, "theme");
         let site_url = f.string(build, "site-url");
@@ -485,6 +524,7 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
             theme_loc: theme.as_ref().map_or(Loc::START, |s| s.loc),
             cname: f.string(build, "cname").map(|s| s.value),
             link_check,
+            glossary_links: f.bool(build, "glossary-links").is_none_or(|b| b.value),
             repository,
             onboarding: onboarding.unwrap_or_default(),
         }
@@ -792,7 +832,8 @@ fn check_duplicate_slugs(l: &mut Loaded) {
     let mut phase_slugs: HashMap<&str, &str> = HashMap::new();
     for p in &l.phases {
         let reserved = RECORD_DIRS.contains(&p.slug.as_str())
-            || ["progress", "start", "print", "search", "topics"].contains(&p.slug.as_str());
+            || ["progress", "start", "print", "search", "topics", "glossary"]
+                .contains(&p.slug.as_str());
         let path = format!("content/{}", p.dir);
         if reserved {
             diags.push(

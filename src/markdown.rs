@@ -330,6 +330,12 @@ pub trait RenderHooks {
     fn id_prefix(&self) -> &str {
         ""
     }
+    /// HTML to write instead of a run of prose text (never called inside
+    /// a heading, link, image or code block), e.g. glossary links; `None`
+    /// keeps the text as it is.
+    fn text(&self, _text: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Renders a body to HTML. `analysis` must come from `analyze(body)`.
@@ -340,7 +346,18 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
     // Inside an un-labelled wiki link whose text we replaced.
     let mut skipping = false;
     let mut events: Vec<Event<'_>> = Vec::new();
+    // Inside a heading, link, image or code block: no `hooks.text`.
+    let mut not_prose = 0usize;
     for ev in parser {
+        match &ev {
+            Event::Start(
+                Tag::Heading { .. } | Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_),
+            ) => not_prose += 1,
+            Event::End(TagEnd::Heading(_) | TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
+                not_prose = not_prose.saturating_sub(1);
+            }
+            _ => {}
+        }
         if skipping {
             if matches!(ev, Event::End(TagEnd::Link)) {
                 skipping = false;
@@ -437,6 +454,10 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                     id,
                 }));
             }
+            Event::Text(t) if not_prose == 0 => match hooks.text(&t) {
+                Some(html) => events.push(Event::InlineHtml(CowStr::from(html))),
+                None => events.push(Event::Text(t)),
+            },
             other => events.push(other),
         }
     }

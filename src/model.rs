@@ -126,6 +126,9 @@ pub struct BookConfig {
     pub cname: Option<String>,
     /// What a broken internal link in the output is: `[build] link-check`.
     pub link_check: LinkCheck,
+    /// `[build] glossary-links`: link the first use of each glossary term
+    /// on a page to its definition (default true).
+    pub glossary_links: bool,
     pub repository: Option<Repository>,
     pub onboarding: Vec<Spanned<String>>,
 }

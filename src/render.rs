@@ -152,9 +152,20 @@ struct Hooks<'a> {
     from: &'a str,
     questions: &'a [Question],
     owner: Option<Link<'a>>,
+    /// `glossary/` relative to the page, when terms are auto-linked.
+    glossary: Option<String>,
+    /// Glossary terms already linked on this page (first use only).
+    seen_terms: std::cell::RefCell<Vec<bool>>,
 }
 
 impl RenderHooks for Hooks<'_> {
+    fn text(&self, text: &str) -> Option<String> {
+        let href = self.glossary.as_deref()?;
+        self.hb
+            .glossary
+            .link_text(text, href, &mut self.seen_terms.borrow_mut())
+    }
+
     fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink> {
         let t = self.hb.resolve_link(self.key, target, wiki).ok()?;
         let mut href = if t.dest == Dest::Doc(self.key) && t.anchor.is_some() {
@@ -469,12 +480,17 @@ impl<'a> Renderer<'a> {
         let Some(doc) = self.hb.doc(key) else {
             return String::new();
         };
+        let hb = self.hb;
+        let glossary = (hb.config.glossary_links && !hb.glossary.is_empty())
+            .then(|| relative(from, IndexPage::Glossary.url()));
         let hooks = Hooks {
-            hb: self.hb,
+            hb,
             key,
             from,
             questions,
             owner,
+            seen_terms: std::cell::RefCell::new(vec![false; hb.glossary.terms.len()]),
+            glossary,
         };
         let mut out = String::new();
         markdown::render(self.hb.body(doc), &doc.analysis, &hooks, &mut out);
@@ -890,6 +906,26 @@ impl<'a> Renderer<'a> {
                     PageData::Topics(TopicsData { topics }),
                 )
             }
+            Job::Index(IndexPage::Glossary) => {
+                let terms = hb
+                    .glossary
+                    .terms
+                    .iter()
+                    .zip(&hb.glossary_ask)
+                    .map(|(t, ask)| GlossaryRow {
+                        term: &t.term,
+                        id: &t.id,
+                        definition: &t.definition,
+                        aliases: &t.aliases,
+                        ask: link.member(*ask),
+                    })
+                    .collect();
+                (
+                    Cow::Borrowed(IndexPage::Glossary.title()),
+                    "glossary.html",
+                    PageData::Glossary(GlossaryData { terms }),
+                )
+            }
             Job::Index(IndexPage::Start) => {
                 let steps = hb.onboarding.iter().map(|d| link.dest(d)).collect();
                 (
@@ -992,6 +1028,20 @@ struct TopicsData<'a> {
 }
 
 #[derive(Serialize)]
+struct GlossaryRow<'a> {
+    term: &'a str,
+    id: &'a str,
+    definition: &'a str,
+    aliases: &'a [String],
+    ask: Option<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct GlossaryData<'a> {
+    terms: Vec<GlossaryRow<'a>>,
+}
+
+#[derive(Serialize)]
 struct StartData<'a> {
     steps: Vec<Link<'a>>,
 }
@@ -1036,6 +1086,7 @@ enum PageData<'a> {
     Start(StartData<'a>),
     Print(PrintData<'a>),
     Topics(TopicsData<'a>),
+    Glossary(GlossaryData<'a>),
     Empty {},
 }
 

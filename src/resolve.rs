@@ -46,6 +46,8 @@ pub enum IndexPage {
     /// Where the search box leads: results with JavaScript, and links to
     /// the indexes without.
     Search,
+    /// The terms of `content/glossary.toml`.
+    Glossary,
 }
 
 impl IndexPage {
@@ -60,6 +62,7 @@ impl IndexPage {
             IndexPage::Print => "print/",
             IndexPage::Search => "search/",
             IndexPage::Topics => "topics/",
+            IndexPage::Glossary => "glossary/",
         }
     }
     pub fn title(self) -> &'static str {
@@ -73,6 +76,7 @@ impl IndexPage {
             IndexPage::Print => "The whole handbook",
             IndexPage::Search => "Search",
             IndexPage::Topics => "Who knows what",
+            IndexPage::Glossary => "Glossary",
         }
     }
     fn parse(s: &str) -> Option<IndexPage> {
@@ -84,6 +88,7 @@ impl IndexPage {
             "progress" => IndexPage::Progress,
             "print" => IndexPage::Print,
             "topics" => IndexPage::Topics,
+            "glossary" => IndexPage::Glossary,
             _ => return None,
         })
     }
@@ -154,6 +159,9 @@ pub struct Handbook {
     /// The members' expertise as topics, and per member its topics.
     pub topics: Vec<crate::topics::Topic>,
     pub member_topics: Vec<Vec<usize>>,
+    /// `content/glossary.toml`, and per term the member to ask.
+    pub glossary: crate::glossary::Glossary,
+    pub glossary_ask: Vec<Option<usize>>,
     pub today: Date,
     /// Files copied as they are: (source file, output path).
     pub assets: Vec<(std::path::PathBuf, String)>,
@@ -574,6 +582,9 @@ impl Handbook {
         if !self.topics.is_empty() {
             v.push(IndexPage::Topics);
         }
+        if !self.glossary.is_empty() {
+            v.push(IndexPage::Glossary);
+        }
         v.extend([IndexPage::Progress, IndexPage::Print, IndexPage::Search]);
         v
     }
@@ -747,6 +758,8 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         onboarding: Vec::new(),
         topics: Vec::new(),
         member_topics: Vec::new(),
+        glossary: l.glossary,
+        glossary_ask: Vec::new(),
         today,
         asset_paths: l
             .assets
@@ -992,6 +1005,13 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     hb.case_member = case_member;
     hb.onboarding = onboarding;
     (hb.topics, hb.member_topics) = crate::topics::collect(&hb.members);
+    let member_ids: Vec<&str> = hb.members.iter().map(|m| m.id.as_str()).collect();
+    hb.glossary_ask = crate::glossary::resolve_asks(
+        &hb.glossary,
+        |id| hb.by_member.get(id).copied(),
+        &member_ids,
+        &mut diags,
+    );
     let order: HashMap<DocKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     hb.referrers = refs
         .into_iter()

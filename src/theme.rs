@@ -33,6 +33,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("print.html", include_str!("../themes/default/print.html")),
     ("search.html", include_str!("../themes/default/search.html")),
     ("topics.html", include_str!("../themes/default/topics.html")),
+    (
+        "glossary.html",
+        include_str!("../themes/default/glossary.html"),
+    ),
 ];
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");

@@ -224,3 +224,120 @@ fn no_topics_page_without_expertise() {
     assert!(!site.exists("topics/index.html"));
     assert!(!site.read("index.html").contains("topics/"));
 }
+
+const GLOSSARY: &str = r#"# The words we use.
+[[term]]
+term = "data steward"
+definition = "Someone who looks after a data set & its \"users\""
+aliases = ["data stewards"]
+ask = "amara"
+
+[[term]]
+term = "Practice"
+definition = "What we do, and how"
+
+[[term]]
+term = "CoP"
+definition = "Community of Practice"
+"#;
+
+fn glossary_book() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, book) = copy_fixture("good");
+    fs::write(book.join("content/glossary.toml"), GLOSSARY).unwrap();
+    edit(
+        &book,
+        "content/01-define/purpose.md",
+        "We help data stewards share practice.",
+        "We help data stewards share practice. A data steward's practice is `practice` in code.\n\n```\ndata stewards\n```\n\n### Our practice and [practice](https://example.org/practice)",
+    );
+    (tmp, book)
+}
+
+#[test]
+fn glossary_page_lists_terms_with_anchors_aliases_and_whom_to_ask() {
+    let (_tmp, book) = glossary_book();
+    let site = build(&book);
+    assert!(
+        !site.exists("glossary.toml"),
+        "the glossary is not an attachment"
+    );
+    let main = main_of(&site.read("glossary/index.html")).to_owned();
+    let ids: Vec<&str> = main
+        .split("<dt id=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(ids, ["cop", "data-steward", "practice"], "{main}");
+    assert!(main.contains("<dt id=\"data-steward\"><dfn>data steward</dfn></dt>\n<dd>Someone who looks after a data set &amp; its &quot;users&quot; <span class=\"muted\">Also: data stewards.</span> Ask <a href=\"../members/amara/\">Amara Okafor</a>.</dd>"), "{main}");
+    assert!(
+        site.read("index.html")
+            .contains("<a href=\"glossary/\">Glossary</a>")
+    );
+}
+
+#[test]
+fn first_use_of_each_term_in_prose_links_to_the_glossary_with_a_tooltip() {
+    let (_tmp, book) = glossary_book();
+    let site = build(&book);
+    let html = site.read("define/purpose/index.html");
+    let body = &html[html.find("<div class=\"body\">").unwrap()..];
+    assert_eq!(
+        body.matches("<a class=\"term\"").count(),
+        2,
+        "one link per term per page:\n{body}"
+    );
+    assert!(body.contains("We help <a class=\"term\" href=\"../../glossary/#data-steward\"><dfn title=\"Someone who looks after a data set &amp; its &quot;users&quot;\">data stewards</dfn></a> share <a class=\"term\" href=\"../../glossary/#practice\"><dfn title=\"What we do, and how\">practice</dfn></a>. A data steward"), "{body}");
+    // Not in code, code blocks, headings or links.
+    assert!(body.contains("<code>practice</code>"), "{body}");
+    assert!(
+        body.contains("<pre><code>data stewards\n</code></pre>"),
+        "{body}"
+    );
+    assert!(
+        body.contains(">Our practice and <a href=\"https://example.org/practice\">practice</a>"),
+        "{body}"
+    );
+    // Every page starts afresh; "CoP" only as written (acronym).
+    let home = site.read("index.html");
+    assert!(!home.contains("class=\"term\"") || home.contains("#cop"));
+}
+
+#[test]
+fn glossary_links_can_be_turned_off() {
+    let (_tmp, book) = glossary_book();
+    let toml = fs::read_to_string(book.join("book.toml")).unwrap();
+    fs::write(
+        book.join("book.toml"),
+        toml.replacen(
+            "[repository]",
+            "[build]\nglossary-links = false\n\n[repository]",
+            1,
+        ),
+    )
+    .unwrap();
+    let site = build(&book);
+    assert!(
+        !site
+            .read("define/purpose/index.html")
+            .contains("class=\"term\"")
+    );
+    assert!(site.exists("glossary/index.html"));
+}
+
+#[test]
+fn glossary_errors_are_at_their_line() {
+    let (_tmp, book) = glossary_book();
+    let bad = format!(
+        "{GLOSSARY}\n[[term]]\nterm = \"Data Steward\"\ndefinition = \"again\"\nask = \"amarra\"\n\n[[term]]\nterm = \"x\"\ndefinitoin = \"y\"\n"
+    );
+    fs::write(book.join("content/glossary.toml"), bad).unwrap();
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1);
+    for want in [
+        "content/glossary.toml:17:8: error: `Data Steward` is already in the glossary (as `data steward`, line 3)",
+        "content/glossary.toml:19:7: error: unknown member `amarra`\n  hint: did you mean `amara`?",
+        "content/glossary.toml:23:1: error: unknown key `definitoin` in a glossary term\n  hint: did you mean `definition`?",
+    ] {
+        assert!(r.stdout.contains(want), "want {want}\n{}", r.stdout);
+    }
+}
