@@ -412,7 +412,7 @@ fn start_watcher(root: &Path) -> Result<Watching, String> {
         rx,
         dirs: Vec::new(),
     };
-    w.watch_new_dirs(root);
+    w.watch_new_dirs(root, &HashSet::new());
     Ok(w)
 }
 
@@ -426,8 +426,19 @@ struct Watching {
 impl Watching {
     /// Watches source folders created since the last call (a folder
     /// removed and created again needs a new watch too).
-    fn watch_new_dirs(&mut self, root: &Path) {
-        self.dirs.retain(|d| root.join(d).is_dir());
+    /// `changed` holds the paths of the last events: a source folder named
+    /// there was removed or created (maybe both, within one quiet window),
+    /// so its old watch cannot be trusted and it is watched anew.
+    fn watch_new_dirs(&mut self, root: &Path, changed: &HashSet<PathBuf>) {
+        for d in SOURCE_DIRS {
+            let p = root.join(d);
+            if !p.is_dir() || changed.contains(&p) {
+                if self.dirs.contains(&d) {
+                    let _ = self.watcher.unwatch(&p);
+                }
+                self.dirs.retain(|x| *x != d);
+            }
+        }
         for d in SOURCE_DIRS {
             if !self.dirs.contains(&d) && root.join(d).is_dir() {
                 match self
@@ -477,7 +488,7 @@ fn watch_loop(
             continue;
         }
         while wait_relevant(&w.rx, root, Some(QUIET), &mut changed)? {}
-        w.watch_new_dirs(root);
+        w.watch_new_dirs(root, &HashSet::new());
         refresh_due = rebuild(
             root,
             today,
