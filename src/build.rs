@@ -125,6 +125,7 @@ pub fn render_site(
             bytes: crate::feed::sitemap(hb).into_bytes(),
         });
     }
+    files.extend(crate::meetings::calendar_files(hb));
     files.push(OutFile {
         path: ".nojekyll".into(),
         bytes: Vec::new(),

@@ -15,6 +15,7 @@ pub mod glossary;
 pub mod linkcheck;
 pub mod load;
 pub mod markdown;
+pub mod meetings;
 pub mod model;
 pub mod render;
 pub mod resolve;

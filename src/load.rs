@@ -19,7 +19,7 @@ use toml::de::DeTable;
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Folders of `content/` that hold records rather than a phase.
-pub const RECORD_DIRS: &[&str] = &["members", "roles", "norms", "cases"];
+pub const RECORD_DIRS: &[&str] = &["members", "roles", "norms", "cases", "meetings"];
 
 /// Everything read from disk, before resolution.
 #[derive(Debug)]
@@ -34,6 +34,7 @@ pub struct Loaded {
     pub roles: Vec<Role>,
     pub norms: Vec<Norm>,
     pub cases: Vec<Case>,
+    pub meetings: Vec<crate::meetings::Meeting>,
     /// `content/glossary.toml` (empty when there is none).
     pub glossary: crate::glossary::Glossary,
     /// Non-Markdown files to copy: (source file, output path).
@@ -50,6 +51,7 @@ enum Kind {
     Role,
     Norm,
     Case,
+    Meeting,
 }
 
 /// A file found by the walk, with what it is and its folder under content/.
@@ -69,6 +71,7 @@ enum Parsed {
     Role(Box<Role>),
     Norm(Box<Norm>),
     Case(Box<Case>),
+    Meeting(Box<crate::meetings::Meeting>),
 }
 
 /// `book.toml` is missing or unreadable: not a handbook at all.
@@ -202,6 +205,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         roles: Vec::new(),
         norms: Vec::new(),
         cases: Vec::new(),
+        meetings: Vec::new(),
         glossary,
         assets,
         diags,
@@ -267,6 +271,10 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
             Parsed::Case(mut c) => {
                 c.doc.file = file;
                 loaded.cases.push(*c);
+            }
+            Parsed::Meeting(mut m) => {
+                m.doc.file = file;
+                loaded.meetings.push(*m);
             }
         }
     }
@@ -423,6 +431,7 @@ fn walk(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<(PathBuf, 
                         "roles" => Kind::Role,
                         "norms" => Kind::Norm,
                         "cases" => Kind::Case,
+                        "meetings" => Kind::Meeting,
                         _ if stem == "_phase" => Kind::PhaseMeta,
                         _ => Kind::Page,
                     };
@@ -543,6 +552,7 @@ const PAGE_KEYS: &[&str] = &[
     "members",
     "roles",
     "norms",
+    "meetings",
 ];
 const PHASE_KEYS: &[&str] = &["title", "order", "summary"];
 const MEMBER_KEYS: &[&str] = &[
@@ -574,6 +584,7 @@ fn what(kind: Kind) -> &'static str {
         Kind::Role => "a role",
         Kind::Norm => "a norm",
         Kind::Case => "a case for participation",
+        Kind::Meeting => "a meeting",
     }
 }
 
@@ -685,9 +696,18 @@ fn parse_file(
                 members: fields.string_list(table, "members"),
                 roles: fields.string_list(table, "roles"),
                 norms: fields.string_list(table, "norms"),
+                meetings: fields.string_list(table, "meetings"),
                 doc,
             }))
         }
+        Kind::Meeting => Parsed::Meeting(Box::new(crate::meetings::parse(
+            slugify(&f.stem),
+            &f.rel,
+            &mut fields,
+            table,
+            doc,
+            start,
+        ))),
         Kind::Member => {
             fields.known_keys(table, kind_name, MEMBER_KEYS);
             let name = fields.required_string(table, "name", kind_name, start);
@@ -817,6 +837,14 @@ fn check_duplicate_slugs(l: &mut Loaded) {
         dup(
             ("cases".into(), c.id.clone()),
             c.doc.file,
+            &l.sources,
+            &mut diags,
+        );
+    }
+    for m in &l.meetings {
+        dup(
+            ("meetings".into(), m.id.clone()),
+            m.doc.file,
             &l.sources,
             &mut diags,
         );

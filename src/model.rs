@@ -187,6 +187,8 @@ pub struct Page {
     pub members: Vec<Spanned<String>>,
     pub roles: Vec<Spanned<String>>,
     pub norms: Vec<Spanned<String>>,
+    /// Meeting ids (`content/meetings/<id>.md`): where the plan meets.
+    pub meetings: Vec<Spanned<String>>,
     pub doc: Doc,
     /// Where `title` is written (or 1:1), for page-level diagnostics.
     pub loc: Loc,

@@ -663,6 +663,17 @@ impl<'a> Renderer<'a> {
                     members: refs(&p.members, &|id| hb.member_index(id).map(DocKey::Member)),
                     roles: refs(&p.roles, &|id| hb.role_index(id).map(DocKey::Role)),
                     norms: refs(&p.norms, &|id| hb.norm_index(id).map(DocKey::Norm)),
+                    meetings: hb.page_meetings[i]
+                        .iter()
+                        .map(|&m| Link {
+                            href: format!(
+                                "{}#{}",
+                                link.href(IndexPage::Meetings.url()),
+                                hb.meetings[m].id
+                            ),
+                            title: Cow::Borrowed(hb.meetings[m].title.as_str()),
+                        })
+                        .collect(),
                     referrers: link.referrers(k),
                 };
                 (
@@ -906,6 +917,71 @@ impl<'a> Renderer<'a> {
                     PageData::Topics(TopicsData { topics }),
                 )
             }
+            Job::Index(IndexPage::Meetings) => {
+                let from = hb.today.days() * 86_400;
+                let meetings = hb
+                    .meetings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let glossary = (hb.config.glossary_links && !hb.glossary.is_empty())
+                            .then(|| relative(url, IndexPage::Glossary.url()));
+                        let hooks = Hooks {
+                            hb,
+                            key: DocKey::Home,
+                            from: url,
+                            questions: &[],
+                            owner: None,
+                            seen_terms: std::cell::RefCell::new(vec![
+                                false;
+                                hb.glossary.terms.len()
+                            ]),
+                            glossary,
+                        };
+                        let mut body = String::new();
+                        markdown::render(hb.body(&m.doc), &m.doc.analysis, &hooks, &mut body);
+                        let (h, mi) = (m.minutes / 60, m.minutes % 60);
+                        MeetingRow {
+                            id: &m.id,
+                            title: &m.title,
+                            recurrence: m.recurrence_text(),
+                            first: crate::meetings::local_text(m.start, m.offset, m.minutes),
+                            duration: match (h, mi) {
+                                (0, mi) => format!("{mi} min"),
+                                (h, 0) => format!("{h} h"),
+                                (h, mi) => format!("{h} h {mi} min"),
+                            },
+                            location: m.location.as_deref(),
+                            link: m.link.as_deref(),
+                            facilitator: hb.meeting_facilitator[i].as_ref().map(|d| link.dest(d)),
+                            agenda: &m.agenda,
+                            body,
+                            next: m
+                                .next(from, crate::meetings::NEXT)
+                                .into_iter()
+                                .map(|t| Occurrence {
+                                    utc: crate::meetings::iso_utc(t),
+                                    text: crate::meetings::local_text(t, m.offset, m.minutes),
+                                })
+                                .collect(),
+                            ics: format!("{}.ics", m.id),
+                            planned_in: (0..hb.pages.len())
+                                .filter(|&p| hb.page_meetings[p].contains(&i))
+                                .map(|p| link.doc(DocKey::Page(p)))
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                (
+                    Cow::Borrowed(IndexPage::Meetings.title()),
+                    "meetings.html",
+                    PageData::Meetings(MeetingsData {
+                        meetings,
+                        calendar: link.href("calendar.ics"),
+                        today: hb.today.to_string(),
+                    }),
+                )
+            }
             Job::Index(IndexPage::Glossary) => {
                 let terms = hb
                     .glossary
@@ -1028,6 +1104,40 @@ struct TopicsData<'a> {
 }
 
 #[derive(Serialize)]
+struct Occurrence {
+    /// `2026-12-03T13:00:00Z`
+    utc: String,
+    /// In the offset the meeting was written with.
+    text: String,
+}
+
+#[derive(Serialize)]
+struct MeetingRow<'a> {
+    id: &'a str,
+    title: &'a str,
+    recurrence: Option<String>,
+    first: String,
+    duration: String,
+    location: Option<&'a str>,
+    link: Option<&'a str>,
+    facilitator: Option<Link<'a>>,
+    agenda: &'a [String],
+    body: String,
+    next: Vec<Occurrence>,
+    /// This meeting's own calendar file, relative to /meetings/.
+    ics: String,
+    /// Answer pages that list it in `meetings`.
+    planned_in: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+struct MeetingsData<'a> {
+    meetings: Vec<MeetingRow<'a>>,
+    calendar: String,
+    today: String,
+}
+
+#[derive(Serialize)]
 struct GlossaryRow<'a> {
     term: &'a str,
     id: &'a str,
@@ -1087,6 +1197,7 @@ enum PageData<'a> {
     Print(PrintData<'a>),
     Topics(TopicsData<'a>),
     Glossary(GlossaryData<'a>),
+    Meetings(MeetingsData<'a>),
     Empty {},
 }
 
@@ -1136,6 +1247,8 @@ struct AnswerData<'a> {
     members: Vec<Link<'a>>,
     roles: Vec<Link<'a>>,
     norms: Vec<Link<'a>>,
+    /// Its `meetings`, on /meetings/.
+    meetings: Vec<Link<'a>>,
     referrers: Vec<Link<'a>>,
 }
 

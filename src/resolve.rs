@@ -48,6 +48,8 @@ pub enum IndexPage {
     Search,
     /// The terms of `content/glossary.toml`.
     Glossary,
+    /// `content/meetings/`: next occurrences and calendars.
+    Meetings,
 }
 
 impl IndexPage {
@@ -63,6 +65,7 @@ impl IndexPage {
             IndexPage::Search => "search/",
             IndexPage::Topics => "topics/",
             IndexPage::Glossary => "glossary/",
+            IndexPage::Meetings => "meetings/",
         }
     }
     pub fn title(self) -> &'static str {
@@ -77,6 +80,7 @@ impl IndexPage {
             IndexPage::Search => "Search",
             IndexPage::Topics => "Who knows what",
             IndexPage::Glossary => "Glossary",
+            IndexPage::Meetings => "Meetings",
         }
     }
     fn parse(s: &str) -> Option<IndexPage> {
@@ -89,6 +93,7 @@ impl IndexPage {
             "print" => IndexPage::Print,
             "topics" => IndexPage::Topics,
             "glossary" => IndexPage::Glossary,
+            "meetings" => IndexPage::Meetings,
             _ => return None,
         })
     }
@@ -162,6 +167,11 @@ pub struct Handbook {
     /// `content/glossary.toml`, and per term the member to ask.
     pub glossary: crate::glossary::Glossary,
     pub glossary_ask: Vec<Option<usize>>,
+    /// `content/meetings/`, by id; each one's facilitator (member or role)
+    /// and, per answer page, its `meetings`.
+    pub meetings: Vec<crate::meetings::Meeting>,
+    pub meeting_facilitator: Vec<Option<Dest>>,
+    pub page_meetings: Vec<Vec<usize>>,
     pub today: Date,
     /// Files copied as they are: (source file, output path).
     pub assets: Vec<(std::path::PathBuf, String)>,
@@ -585,6 +595,9 @@ impl Handbook {
         if !self.glossary.is_empty() {
             v.push(IndexPage::Glossary);
         }
+        if !self.meetings.is_empty() {
+            v.push(IndexPage::Meetings);
+        }
         v.extend([IndexPage::Progress, IndexPage::Print, IndexPage::Search]);
         v
     }
@@ -595,6 +608,82 @@ impl Handbook {
             .as_ref()
             .is_some_and(|d| d.value < self.today)
     }
+}
+
+/// Meetings: facilitators (a member or a role), the pages' `meetings`,
+/// and the links in the meetings' notes (resolved as from the home page).
+fn resolve_meetings(hb: &mut Handbook, diags: &mut Vec<Diagnostic>) {
+    let mut facilitators = Vec::with_capacity(hb.meetings.len());
+    for m in &hb.meetings {
+        let path = &hb.sources[m.doc.file].path;
+        facilitators.push(m.facilitator.as_ref().and_then(|f| {
+            if let Some(&i) = hb.by_member.get(&f.value) {
+                Some(Dest::Doc(DocKey::Member(i)))
+            } else if let Some(&i) = hb.by_role.get(&f.value) {
+                Some(Dest::Doc(DocKey::Role(i)))
+            } else {
+                let all = ids(&hb.by_member).chain(ids(&hb.by_role));
+                diags.push(
+                    Diagnostic::error(
+                        path,
+                        f.loc,
+                        format!(
+                            "unknown facilitator `{}`: no member or role has this id",
+                            f.value
+                        ),
+                    )
+                    .with_hint(did_you_mean(&f.value, all)),
+                );
+                None
+            }
+        }));
+        let src = &hb.sources[m.doc.file];
+        for link in &m.doc.analysis.links {
+            if let Err((msg, hint)) = hb.resolve_link(DocKey::Home, &link.target, link.wiki) {
+                let hint = hint.or_else(|| {
+                    (!link.wiki).then(|| {
+                        "in meeting notes, link with [[wiki links]] such as [[03-plan/collaborative-plan]]".to_owned()
+                    })
+                });
+                diags.push(
+                    Diagnostic::error(
+                        src.path.clone(),
+                        src.loc(m.doc.body_start + link.offset),
+                        msg,
+                    )
+                    .with_hint(hint),
+                );
+            }
+        }
+    }
+    let by_id: HashMap<&str, usize> = hb
+        .meetings
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
+    let mut page_meetings = Vec::with_capacity(hb.pages.len());
+    for p in &hb.pages {
+        let path = &hb.sources[p.doc.file].path;
+        let mut v = Vec::new();
+        for id in &p.meetings {
+            match by_id.get(id.value.as_str()) {
+                Some(&i) => v.push(i),
+                None => diags.push(
+                    Diagnostic::error(path, id.loc, format!("unknown meeting `{}`", id.value))
+                        .with_hint(did_you_mean(&id.value, by_id.keys().copied()).or_else(|| {
+                            Some(format!(
+                                "add content/meetings/{}.md, or fix the id",
+                                id.value
+                            ))
+                        })),
+                ),
+            }
+        }
+        page_meetings.push(v);
+    }
+    hb.meeting_facilitator = facilitators;
+    hb.page_meetings = page_meetings;
 }
 
 /// A path relative to the book root with `/` separators.
@@ -760,6 +849,13 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         member_topics: Vec::new(),
         glossary: l.glossary,
         glossary_ask: Vec::new(),
+        meetings: {
+            let mut m = l.meetings;
+            m.sort_by(|a, b| a.id.cmp(&b.id));
+            m
+        },
+        meeting_facilitator: Vec::new(),
+        page_meetings: Vec::new(),
         today,
         asset_paths: l
             .assets
@@ -1012,6 +1108,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         &member_ids,
         &mut diags,
     );
+    resolve_meetings(&mut hb, &mut diags);
     let order: HashMap<DocKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     hb.referrers = refs
         .into_iter()

@@ -37,6 +37,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "glossary.html",
         include_str!("../themes/default/glossary.html"),
     ),
+    (
+        "meetings.html",
+        include_str!("../themes/default/meetings.html"),
+    ),
 ];
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");

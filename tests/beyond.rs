@@ -341,3 +341,249 @@ fn glossary_errors_are_at_their_line() {
         assert!(r.stdout.contains(want), "want {want}\n{}", r.stdout);
     }
 }
+
+const CALL: &str = r#"+++
+title = "Monthly call; open to all, members first"
+start = 2026-12-10T14:00:00+01:00
+duration = "1h30m"
+repeat = "monthly on the 2nd thursday"
+until = 2027-12-31
+link = "https://meet.example.org/data-stewards"
+facilitator = "facilitator"
+agenda = ["Round of news", "One case, discussed in depth", "Next steps"]
++++
+
+Bring a case. Notes go to [[norm:decisions]].
+"#;
+
+const LATE: &str = r#"+++
+title = "Late review"
+start = 2026-11-26T00:30:00+02:00
+duration = "45m"
+rrule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH,FR;COUNT=6"
+location = "Room 4, Town Hall"
+facilitator = "amara"
+agenda = "Pages due for review"
++++
+"#;
+
+fn meetings_book() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, book) = copy_fixture("good");
+    fs::create_dir_all(book.join("content/meetings")).unwrap();
+    fs::write(book.join("content/meetings/monthly-call.md"), CALL).unwrap();
+    fs::write(book.join("content/meetings/late-review.md"), LATE).unwrap();
+    edit(
+        &book,
+        "content/02-plan/ways-of-working.md",
+        "owner = \"luka\"",
+        "owner = \"luka\"\nmeetings = [\"monthly-call\"]",
+    );
+    (tmp, book)
+}
+
+#[test]
+fn meetings_page_shows_next_occurrences_and_links_both_ways() {
+    let (_tmp, book) = meetings_book();
+    let site = build(&book);
+    let main = main_of(&site.read("meetings/index.html")).to_owned();
+    let call = &main[main.find("id=\"monthly-call\"").unwrap()..];
+    let times: Vec<&str> = call
+        .split("<time datetime=\"")
+        .skip(1)
+        .take(5)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2026-12-10T13:00:00Z",
+            "2027-01-14T13:00:00Z",
+            "2027-02-11T13:00:00Z",
+            "2027-03-11T13:00:00Z",
+            "2027-04-08T13:00:00Z"
+        ]
+    );
+    assert!(
+        call.contains(">Thu 10 Dec 2026, 14:00–15:30 (UTC+01:00)</time>"),
+        "{call}"
+    );
+    assert!(
+        call.contains("<dt>When</dt><dd>Monthly on the 2nd thursday, from Thu 10 Dec 2026"),
+        "{call}"
+    );
+    assert!(
+        call.contains(
+            "<dt>Facilitator</dt><dd><a href=\"../roles/facilitator/\">Facilitator</a></dd>"
+        ),
+        "{call}"
+    );
+    assert!(call.contains("<li>One case, discussed in depth</li>"));
+    assert!(call.contains("<a href=\"monthly-call.ics\" download>"));
+    assert!(call.contains("Planned in: <a href=\"../plan/ways-of-working/\">Ways of working</a>"));
+    assert!(main.contains("<a href=\"../calendar.ics\">the calendar</a>"));
+    // The late review: two a fortnight, six in all, from 26 Nov local.
+    let late =
+        &main[main.find("id=\"late-review\"").unwrap()..main.find("id=\"monthly-call\"").unwrap()];
+    assert!(
+        late.contains(">Thu 26 Nov 2026, 00:30–01:15 (UTC+02:00)</time>"),
+        "{late}"
+    );
+    assert!(late.contains("<li>Pages due for review</li>"));
+    // The plan page links to the meeting.
+    let plan = site.read("plan/ways-of-working/index.html");
+    assert!(plan.contains("<p>Meetings: <a href=\"../../meetings/#monthly-call\">Monthly call; open to all, members first</a></p>"), "{plan}");
+    assert!(
+        site.read("index.html")
+            .contains("<a href=\"meetings/\">Meetings</a>")
+    );
+}
+
+#[test]
+fn calendars_are_rfc_5545_with_crlf_folding_and_stable_uids() {
+    let (_tmp, book) = meetings_book();
+    let site = build_with(&book, &["--site-url", "https://org.github.io/cop/"]);
+    let ics = fs::read(site.dir.join("calendar.ics")).unwrap();
+    let text = String::from_utf8(ics.clone()).unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
+    assert!(text.ends_with("END:VCALENDAR\r\n"));
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 75, "unfolded line: {line}");
+        assert!(!line.contains('\n'));
+    }
+    let unfolded = text.replace("\r\n ", "");
+    for want in [
+        "UID:monthly-call@org.github.io",
+        "DTSTART:20261210T130000Z",
+        "DURATION:PT1H30M",
+        "RRULE:FREQ=MONTHLY;BYDAY=2TH;UNTIL=20271231T225959Z",
+        "SUMMARY:Monthly call\\; open to all\\, members first",
+        "URL:https://meet.example.org/data-stewards",
+        "DESCRIPTION:Facilitator: Facilitator\\nAgenda:\\n- Round of news\\n- One case\\, discussed in depth\\n- Next steps",
+        "UID:late-review@org.github.io",
+        // 00:30 on Thursday at +02:00 is Wednesday 22:30 UTC: the days move.
+        "DTSTART:20261125T223000Z",
+        "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE,TH;COUNT=6",
+        "LOCATION:Room 4\\, Town Hall",
+        "URL:https://org.github.io/cop/meetings/#late-review",
+    ] {
+        assert!(unfolded.contains(want), "want {want}\n{unfolded}");
+    }
+    // One file per meeting, with the same event.
+    let one = site.read("meetings/late-review.ics");
+    assert_eq!(one.matches("BEGIN:VEVENT").count(), 1);
+    assert!(one.contains("UID:late-review@org.github.io"));
+    // Stable: a second build gives the same bytes.
+    let again = build_with(&book, &["--site-url", "https://org.github.io/cop/"]);
+    assert_eq!(fs::read(again.dir.join("calendar.ics")).unwrap(), ics);
+}
+
+/// Python's `icalendar` (and `dateutil`, which it needs) read the calendar
+/// and expand its RRULEs; the starts must be those /meetings/ shows.
+#[test]
+fn a_real_parser_accepts_the_calendar_and_agrees_on_the_recurrences() {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import icalendar, dateutil"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP: python3 with the icalendar package is needed (pip install icalendar)");
+        return;
+    }
+    let (_tmp, book) = meetings_book();
+    let site = build(&book);
+    let script = r#"
+import sys, datetime, icalendar
+from dateutil.rrule import rrulestr
+cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+today = datetime.datetime(2026, 11, 22, tzinfo=datetime.timezone.utc)
+for ev in cal.walk('VEVENT'):
+    start = ev.decoded('DTSTART')
+    assert start.tzinfo is not None
+    rule = ev.get('RRULE')
+    if rule:
+        starts = list(rrulestr(rule.to_ical().decode(), dtstart=start))
+    else:
+        starts = [start]
+    nxt = [s for s in starts if s >= today][:5]
+    print(str(ev['UID']), ev.decoded('DURATION'), ' '.join(s.strftime('%Y-%m-%dT%H:%M:%SZ') for s in nxt), len(starts))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, arg(&site.dir.join("calendar.ics"))])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let page = site.read("meetings/index.html");
+    let mut seen = 0;
+    for line in stdout.lines() {
+        let mut parts = line.split(' ');
+        let uid = parts.next().unwrap();
+        let id = uid
+            .strip_suffix("@copbook")
+            .expect("UID host is copbook without a full site-url");
+        let section = &page[page.find(&format!("<h2 id=\"{id}\"")).unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        let shown: Vec<&str> = section
+            .split("<time datetime=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        let rest: Vec<&str> = parts.collect();
+        let (total, rest) = rest.split_last().unwrap();
+        let python: Vec<&str> = rest[1..].to_vec();
+        assert_eq!(shown, python, "{id}: page vs python\n{stdout}");
+        if id == "late-review" {
+            assert_eq!(*total, "6");
+            assert_eq!(rest[0], "0:45:00");
+        }
+        if id == "monthly-call" {
+            assert_eq!(*total, "13", "2nd Thursdays from Dec 2026 to Dec 2027");
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 2, "{stdout}");
+}
+
+#[test]
+fn meeting_errors_are_at_their_line() {
+    let (_tmp, book) = meetings_book();
+    fs::write(
+        book.join("content/meetings/bad.md"),
+        "+++\ntitle = \"Bad\"\nstart = 2026-12-10\nduration = \"ninety\"\nrepeat = \"every blue moon\"\nfacilitator = \"facilitatr\"\nagendaa = \"x\"\n+++\n",
+    )
+    .unwrap();
+    fs::write(
+        book.join("content/meetings/off.md"),
+        "+++\ntitle = \"Off\"\nstart = 2026-12-09T14:00:00Z\nrrule = \"FREQ=MONTHLY;BYDAY=2TH;BYSETPOS=1\"\n+++\n",
+    )
+    .unwrap();
+    fs::write(
+        book.join("content/meetings/wrong-day.md"),
+        "+++\ntitle = \"Wrong\"\nstart = 2026-12-09T14:00:00Z\nrepeat = \"monthly on the 2nd thursday\"\n+++\n",
+    )
+    .unwrap();
+    edit(
+        &book,
+        "content/02-plan/ways-of-working.md",
+        "[\"monthly-call\"]",
+        "[\"monthly-cal\"]",
+    );
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1);
+    for want in [
+        "content/meetings/bad.md:3:9: error: `start` must be a date and time with an offset",
+        "content/meetings/bad.md:4:12: error: `duration` cannot be `ninety`",
+        "content/meetings/bad.md:5:10: error: `repeat` cannot be `every blue moon`",
+        "content/meetings/bad.md:6:15: error: unknown facilitator `facilitatr`: no member or role has this id\n  hint: did you mean `facilitator`?",
+        "content/meetings/bad.md:7:1: error: unknown key `agendaa` in a meeting\n  hint: did you mean `agenda`?",
+        "content/meetings/off.md:4:9: error: invalid `rrule`: BYSETPOS is not supported",
+        "content/meetings/wrong-day.md:4:10: error: `start` is not an occurrence of the recurrence\n  hint: start on the first one instead: Thu 10 Dec 2026, 14:00–15:00 (UTC+00:00)",
+        "content/02-plan/ways-of-working.md:8:13: error: unknown meeting `monthly-cal`\n  hint: did you mean `monthly-call`?",
+    ] {
+        assert!(r.stdout.contains(want), "want {want}\n{}", r.stdout);
+    }
+}
