@@ -205,7 +205,7 @@ fn answer_pages_say_whom_to_ask_with_the_contact() {
     let main = main_of(&site.read("define/purpose/index.html")).to_owned();
     assert!(
         main.contains(
-            "<dt>Who to ask</dt><dd>Ask <a href=\"../../members/amara/\">Amara Okafor</a></dd>\n<dd class=\"contact\"><a href=\"mailto:amara@example.org\">amara@example.org</a></dd>"
+            "<dt>Who to ask</dt><dd>Ask <a href=\"../../members/amara/\">Amara Okafor</a> · <a class=\"contact\" href=\"mailto:amara@example.org\">amara@example.org</a></dd>"
         ),
         "{main}"
     );

@@ -332,7 +332,10 @@ fn answer_page_lists_related_records_and_backlinks() {
     let main = main_of(&html);
     assert_eq!(
         link_list(dd(main, "Who to ask")),
-        ["Amara Okafor=../../members/amara/"]
+        [
+            "Amara Okafor=../../members/amara/",
+            "amara@example.org=mailto:amara@example.org"
+        ]
     );
     assert_eq!(
         link_list(section(main, "Related")),
