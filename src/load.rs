@@ -167,6 +167,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         cname: None,
         link_check: LinkCheck::Error,
         glossary_links: true,
+        closed: false,
         repository: None,
         onboarding: Vec::new(),
     });
@@ -477,7 +478,7 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
         f.known_keys(
             book,
             "[book]",
-            &["title", "description", "language", "template"],
+            &["title", "description", "language", "template", "status"],
         );
         let title = f.required_string(book, "title", "[book]", Loc::START);
         let build = f.table(&t, "build").unwrap_or(&empty);
@@ -534,6 +535,9 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
             cname: f.string(build, "cname").map(|s| s.value),
             link_check,
             glossary_links: f.bool(build, "glossary-links").is_none_or(|b| b.value),
+            closed: f
+                .one_of(book, "status", &["open", "closed"])
+                .is_some_and(|s| s.value == "closed"),
             repository,
             onboarding: onboarding.unwrap_or_default(),
         }
@@ -860,8 +864,10 @@ fn check_duplicate_slugs(l: &mut Loaded) {
     let mut phase_slugs: HashMap<&str, &str> = HashMap::new();
     for p in &l.phases {
         let reserved = RECORD_DIRS.contains(&p.slug.as_str())
-            || ["progress", "start", "print", "search", "topics", "glossary"]
-                .contains(&p.slug.as_str());
+            || [
+                "progress", "start", "print", "search", "topics", "glossary", "closure",
+            ]
+            .contains(&p.slug.as_str());
         let path = format!("content/{}", p.dir);
         if reserved {
             diags.push(

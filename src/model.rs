@@ -129,6 +129,9 @@ pub struct BookConfig {
     /// `[build] glossary-links`: link the first use of each glossary term
     /// on a page to its definition (default true).
     pub glossary_links: bool,
+    /// `[book] status = "closed"`: the community has ended; the site is
+    /// its archive (a banner on every page, and /closure/).
+    pub closed: bool,
     pub repository: Option<Repository>,
     pub onboarding: Vec<Spanned<String>>,
 }

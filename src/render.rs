@@ -54,6 +54,8 @@ struct Base<'a> {
     step: Option<Step<'a>>,
     /// Date of the last commit that changed the page's file (YYYY-MM-DD).
     updated: Option<&'a str>,
+    /// `[book] status = "closed"`: the closure page, for the banner.
+    closed: Option<String>,
 }
 
 /// "Step k of n" with the neighbours along the onboarding path.
@@ -156,9 +158,15 @@ struct Hooks<'a> {
     glossary: Option<String>,
     /// Glossary terms already linked on this page (first use only).
     seen_terms: std::cell::RefCell<Vec<bool>>,
+    /// Prefix of heading ids, when several bodies share a page.
+    id_prefix: String,
 }
 
 impl RenderHooks for Hooks<'_> {
+    fn id_prefix(&self) -> &str {
+        &self.id_prefix
+    }
+
     fn text(&self, text: &str) -> Option<String> {
         let href = self.glossary.as_deref()?;
         self.hb
@@ -168,13 +176,17 @@ impl RenderHooks for Hooks<'_> {
 
     fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink> {
         let t = self.hb.resolve_link(self.key, target, wiki).ok()?;
-        let mut href = if t.dest == Dest::Doc(self.key) && t.anchor.is_some() {
+        let same_page = t.dest == Dest::Doc(self.key) && t.anchor.is_some();
+        let mut href = if same_page {
             String::new()
         } else {
             relative(self.from, self.hb.dest_url(&t.dest))
         };
         if let Some(a) = &t.anchor {
             href.push('#');
+            if same_page {
+                href.push_str(&self.id_prefix);
+            }
             href.push_str(a);
         }
         Some(ResolvedLink {
@@ -411,6 +423,10 @@ impl<'a> Renderer<'a> {
             edit,
             source,
             step: self.step(job, &link),
+            closed: hb
+                .config
+                .closed
+                .then(|| abs(link.href(IndexPage::Closure.url()))),
             updated: source
                 .and_then(|src| self.changes?.get(src))
                 .and_then(|c| c.date.get(..10)),
@@ -477,6 +493,19 @@ impl<'a> Renderer<'a> {
         questions: &[Question],
         owner: Option<Link<'a>>,
     ) -> String {
+        self.body_html_with(key, from, questions, owner, String::new())
+    }
+
+    /// [`Self::body_html`] with heading ids prefixed, for a page that
+    /// shows several bodies.
+    fn body_html_with(
+        &self,
+        key: DocKey,
+        from: &str,
+        questions: &[Question],
+        owner: Option<Link<'a>>,
+        id_prefix: String,
+    ) -> String {
         let Some(doc) = self.hb.doc(key) else {
             return String::new();
         };
@@ -491,6 +520,7 @@ impl<'a> Renderer<'a> {
             owner,
             seen_terms: std::cell::RefCell::new(vec![false; hb.glossary.terms.len()]),
             glossary,
+            id_prefix,
         };
         let mut out = String::new();
         markdown::render(self.hb.body(doc), &doc.analysis, &hooks, &mut out);
@@ -917,6 +947,56 @@ impl<'a> Renderer<'a> {
                     PageData::Topics(TopicsData { topics }),
                 )
             }
+            Job::Index(IndexPage::Closure) => {
+                let phase = hb.closure_phase();
+                let sections = phase
+                    .map(|pi| {
+                        hb.phase_pages[pi]
+                            .iter()
+                            .map(|&i| {
+                                let id = hb.pages[i].slug.clone();
+                                let owner = link.member(hb.page_owner[i]);
+                                ClosureSection {
+                                    link: link.doc(DocKey::Page(i)),
+                                    body: self.body_html_with(
+                                        DocKey::Page(i),
+                                        url,
+                                        &hb.page_questions[i],
+                                        owner.clone(),
+                                        format!("{id}--"),
+                                    ),
+                                    id,
+                                    owner,
+                                    status: hb.pages[i].status.map(status_label),
+                                }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let data = ClosureData {
+                    phase: phase.map(|pi| link.doc(DocKey::Phase(pi))),
+                    intro: phase
+                        .map(|pi| {
+                            self.body_html_with(DocKey::Phase(pi), url, &[], None, "intro--".into())
+                        })
+                        .unwrap_or_default(),
+                    sections,
+                    norms: (0..hb.norms.len())
+                        .filter(|&n| {
+                            hb.norms[n]
+                                .category
+                                .as_deref()
+                                .is_some_and(|c| c.eq_ignore_ascii_case("closure"))
+                        })
+                        .map(|n| link.doc(DocKey::Norm(n)))
+                        .collect(),
+                };
+                (
+                    Cow::Borrowed(IndexPage::Closure.title()),
+                    "closure.html",
+                    PageData::Closure(data),
+                )
+            }
             Job::Index(IndexPage::Meetings) => {
                 let from = hb.today.days() * 86_400;
                 let meetings = hb
@@ -937,6 +1017,7 @@ impl<'a> Renderer<'a> {
                                 hb.glossary.terms.len()
                             ]),
                             glossary,
+                            id_prefix: String::new(),
                         };
                         let mut body = String::new();
                         markdown::render(hb.body(&m.doc), &m.doc.analysis, &hooks, &mut body);
@@ -1104,6 +1185,26 @@ struct TopicsData<'a> {
 }
 
 #[derive(Serialize)]
+struct ClosureSection<'a> {
+    link: Link<'a>,
+    /// Prefix of the page's heading ids on /closure/.
+    id: String,
+    owner: Option<Link<'a>>,
+    status: Option<&'static str>,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct ClosureData<'a> {
+    /// The closure phase, when the handbook has one.
+    phase: Option<Link<'a>>,
+    intro: String,
+    sections: Vec<ClosureSection<'a>>,
+    /// Norms of category "closure".
+    norms: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
 struct Occurrence {
     /// `2026-12-03T13:00:00Z`
     utc: String,
@@ -1198,6 +1299,7 @@ enum PageData<'a> {
     Topics(TopicsData<'a>),
     Glossary(GlossaryData<'a>),
     Meetings(MeetingsData<'a>),
+    Closure(ClosureData<'a>),
     Empty {},
 }
 

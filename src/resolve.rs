@@ -50,6 +50,8 @@ pub enum IndexPage {
     Glossary,
     /// `content/meetings/`: next occurrences and calendars.
     Meetings,
+    /// A closed community's closure: its closure phase's answers.
+    Closure,
 }
 
 impl IndexPage {
@@ -66,6 +68,7 @@ impl IndexPage {
             IndexPage::Topics => "topics/",
             IndexPage::Glossary => "glossary/",
             IndexPage::Meetings => "meetings/",
+            IndexPage::Closure => "closure/",
         }
     }
     pub fn title(self) -> &'static str {
@@ -81,6 +84,7 @@ impl IndexPage {
             IndexPage::Topics => "Who knows what",
             IndexPage::Glossary => "Glossary",
             IndexPage::Meetings => "Meetings",
+            IndexPage::Closure => "Closure",
         }
     }
     fn parse(s: &str) -> Option<IndexPage> {
@@ -94,6 +98,7 @@ impl IndexPage {
             "topics" => IndexPage::Topics,
             "glossary" => IndexPage::Glossary,
             "meetings" => IndexPage::Meetings,
+            "closure" => IndexPage::Closure,
             _ => return None,
         })
     }
@@ -598,8 +603,20 @@ impl Handbook {
         if !self.meetings.is_empty() {
             v.push(IndexPage::Meetings);
         }
+        if self.config.closed {
+            v.push(IndexPage::Closure);
+        }
         v.extend([IndexPage::Progress, IndexPage::Print, IndexPage::Search]);
         v
+    }
+
+    /// The closure phase: slug `close`, or else the first whose slug
+    /// contains `clos` (`closure`, `closing`).
+    pub fn closure_phase(&self) -> Option<usize> {
+        self.phases
+            .iter()
+            .position(|p| p.slug == "close")
+            .or_else(|| self.phases.iter().position(|p| p.slug.contains("clos")))
     }
 
     pub fn is_stale(&self, page: usize) -> bool {

@@ -41,6 +41,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "meetings.html",
         include_str!("../themes/default/meetings.html"),
     ),
+    (
+        "closure.html",
+        include_str!("../themes/default/closure.html"),
+    ),
 ];
 
 const BUILTIN_CSS: &str = include_str!("../themes/default/style.css");

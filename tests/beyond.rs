@@ -587,3 +587,100 @@ fn meeting_errors_are_at_their_line() {
         assert!(r.stdout.contains(want), "want {want}\n{}", r.stdout);
     }
 }
+
+fn closed_book() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, book) = copy_fixture("good");
+    edit(
+        &book,
+        "book.toml",
+        "language = \"en\"",
+        "language = \"en\"\nstatus = \"closed\"",
+    );
+    fs::create_dir_all(book.join("content/03-closing")).unwrap();
+    fs::write(
+        book.join("content/03-closing/_phase.md"),
+        "+++\ntitle = \"Closing\"\n+++\n\nWe closed in December 2027.\n",
+    )
+    .unwrap();
+    fs::write(
+        book.join("content/03-closing/legacy.md"),
+        "+++\ntitle = \"Legacy\"\nquestions = [\"What did we achieve?\", \"Where did the knowledge go?\"]\nowner = \"amara\"\nstatus = \"agreed\"\n+++\n\n## What did we achieve?\n\nA shared catalogue; see [below](#where-did-the-knowledge-go).\n\n## Where did the knowledge go?\n\nTo the [[role:librarian]] and the city archive.\n",
+    )
+    .unwrap();
+    (tmp, book)
+}
+
+#[test]
+fn a_closed_handbook_has_a_banner_everywhere_and_a_closure_page() {
+    let (_tmp, book) = closed_book();
+    let site = build(&book);
+    for (page, href) in [
+        ("index.html", "closure/"),
+        ("define/purpose/index.html", "../../closure/"),
+        ("members/index.html", "../closure/"),
+        ("404.html", "/closure/"),
+    ] {
+        let html = site.read(page);
+        assert!(
+            html.contains(&format!("<p class=\"banner archived\" role=\"note\"><strong>Archived:</strong> Test Stewards CoP has closed, and this handbook is kept as its record. <a href=\"{href}\">")),
+            "{page}"
+        );
+    }
+    let main = main_of(&site.read("closure/index.html")).to_owned();
+    assert!(
+        main.contains("as its members wrote it down in <a href=\"../closing/\">Closing</a>"),
+        "{main}"
+    );
+    assert!(
+        main.contains("<p>We closed in December 2027.</p>"),
+        "{main}"
+    );
+    assert!(
+        main.contains("<h2 id=\"legacy\"><a href=\"../closing/legacy/\">Legacy</a></h2>"),
+        "{main}"
+    );
+    assert!(
+        main.contains("Ask <a href=\"../members/amara/\">Amara Okafor</a> · agreed"),
+        "{main}"
+    );
+    // Heading ids are prefixed, and in-page links follow them.
+    assert!(
+        main.contains("id=\"legacy--what-did-we-achieve\""),
+        "{main}"
+    );
+    assert!(
+        main.contains("<a href=\"#legacy--where-did-the-knowledge-go\">below</a>"),
+        "{main}"
+    );
+    assert!(
+        main.contains("To the <a href=\"../roles/librarian/\">Librarian</a>"),
+        "{main}"
+    );
+    assert!(
+        site.read("index.html")
+            .contains("<a href=\"closure/\">Closure</a>")
+    );
+}
+
+#[test]
+fn an_open_handbook_has_no_banner_and_status_is_checked() {
+    let site = build(&fixture("good"));
+    assert!(!site.read("index.html").contains("banner archived"));
+    assert!(!site.exists("closure/index.html"));
+    let (_tmp, book) = copy_fixture("good");
+    edit(
+        &book,
+        "book.toml",
+        "language = \"en\"",
+        "language = \"en\"\nstatus = \"closd\"",
+    );
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains(
+            "book.toml:5:10: error: `status` cannot be `closd`\n  hint: did you mean `closed`?"
+        ),
+        "{}",
+        r.stdout
+    );
+}
