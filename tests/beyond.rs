@@ -684,3 +684,59 @@ fn an_open_handbook_has_no_banner_and_status_is_checked() {
         r.stdout
     );
 }
+
+/// The example handbook in content/ uses every feature above.
+#[test]
+fn the_example_handbook_uses_every_feature() {
+    let site = build(&repo_root());
+    // Meetings and calendars.
+    let meetings = site.read("meetings/index.html");
+    for id in [
+        "steward-circle",
+        "data-clinic",
+        "retrospective",
+        "leadership-huddle",
+    ] {
+        assert!(meetings.contains(&format!("<h2 id=\"{id}\">")), "{id}");
+        assert!(site.exists(&format!("meetings/{id}.ics")), "{id}.ics");
+    }
+    assert!(meetings.contains(
+        "<time datetime=\"2026-12-01T09:00:00Z\">Tue 1 Dec 2026, 10:00–11:30 (UTC+01:00)</time>"
+    ));
+    let ics = site.read("calendar.ics");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 4);
+    assert!(ics.contains("RRULE:FREQ=MONTHLY;BYDAY=1TU"));
+    let plan = site.read("plan/collaborative-plan/index.html");
+    assert!(plan.contains("<a href=\"../../meetings/#steward-circle\">Steward Circle</a>"));
+    // Glossary, with auto-links.
+    assert!(
+        site.read("glossary/index.html")
+            .contains("<dt id=\"dcat-ap\">")
+    );
+    assert!(
+        site.read("define/purpose/index.html")
+            .contains("<a class=\"term\" href=\"../../glossary/#data-steward\">")
+    );
+    // Who knows what.
+    assert!(
+        site.read("topics/index.html")
+            .contains("<dt id=\"data-governance\">")
+    );
+    // Review cycles: stale pages and one due soon; strict check enforces.
+    let progress = site.read("progress/index.html");
+    assert!(section(&progress, "Review soon").contains("Risks, obligations and policies"));
+    assert!(section(&progress, "Pages due for review").contains("Collaborative plan"));
+    let r = run(&["check", "--strict"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("content/03-plan/collaborative-plan.md:12:13: error: page is stale")
+    );
+    // Closure is configured (open) rather than on.
+    assert!(
+        fs::read_to_string(repo_root().join("book.toml"))
+            .unwrap()
+            .contains("status = \"open\"")
+    );
+    assert!(!site.exists("closure/index.html"));
+}
