@@ -408,6 +408,43 @@ fn handbook_json(hb: &Handbook) -> String {
                 "owner": owner,
             })
         }).collect::<Vec<_>>(),
+        "meetings": hb.meetings.iter().zip(&hb.meeting_facilitator).map(|(m, f)| {
+            let facilitator = f.as_ref().map(|d| match d {
+                Dest::Doc(DocKey::Member(i)) => serde_json::json!({"member": hb.members[*i].id}),
+                Dest::Doc(DocKey::Role(i)) => serde_json::json!({"role": hb.roles[*i].id}),
+                _ => serde_json::Value::Null,
+            });
+            serde_json::json!({
+                "id": m.id,
+                "title": m.title,
+                "url": format!("meetings/#{}", m.id),
+                "ics": format!("meetings/{}.ics", m.id),
+                "start": crate::meetings::iso_utc(m.start),
+                "offset_minutes": m.offset,
+                "duration_minutes": m.minutes,
+                "rrule": m.rule.as_ref().map(|r| r.to_rrule()),
+                "location": m.location,
+                "link": m.link,
+                "facilitator": facilitator,
+                "agenda": m.agenda,
+            })
+        }).collect::<Vec<_>>(),
+        "glossary": hb.glossary.terms.iter().zip(&hb.glossary_ask).map(|(t, ask)| {
+            serde_json::json!({
+                "term": t.term,
+                "url": format!("glossary/#{}", t.id),
+                "definition": t.definition,
+                "aliases": t.aliases,
+                "ask": ask.map(member_id),
+            })
+        }).collect::<Vec<_>>(),
+        "topics": hb.topics.iter().map(|t| {
+            serde_json::json!({
+                "name": t.name,
+                "url": format!("topics/#{}", t.id),
+                "members": ids(&t.members, &member_id),
+            })
+        }).collect::<Vec<_>>(),
         "cases": (0..hb.cases.len()).map(|i| {
             serde_json::json!({
                 "id": hb.cases[i].id,

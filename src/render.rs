@@ -598,6 +598,21 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    /// The meetings whose facilitator is `who` (a member or a role).
+    fn facilitates(&self, who: DocKey, link: &Linker<'a>) -> Vec<Link<'a>> {
+        let hb = self.hb;
+        let page = link.href(IndexPage::Meetings.url());
+        hb.meetings
+            .iter()
+            .zip(&hb.meeting_facilitator)
+            .filter(|(_, f)| *f == &Some(Dest::Doc(who)))
+            .map(|(m, _)| Link {
+                href: format!("{page}#{}", m.id),
+                title: Cow::Borrowed(m.title.as_str()),
+            })
+            .collect()
+    }
+
     /// Links to the topics of member `mi` on /topics/.
     fn member_topics(&self, mi: usize, link: &Linker<'a>) -> Vec<Link<'a>> {
         let topics = link.href(IndexPage::Topics.url());
@@ -728,6 +743,20 @@ impl<'a> Renderer<'a> {
                         .map(|&r| link.doc(DocKey::Role(r)))
                         .collect(),
                     owns: link.docs(hb.owned_pages(i).map(DocKey::Page)),
+                    facilitates: self.facilitates(k, link),
+                    terms: {
+                        let page = link.href(IndexPage::Glossary.url());
+                        hb.glossary
+                            .terms
+                            .iter()
+                            .zip(&hb.glossary_ask)
+                            .filter(|(_, a)| **a == Some(i))
+                            .map(|(t, _)| Link {
+                                href: format!("{page}#{}", t.id),
+                                title: Cow::Borrowed(t.term.as_str()),
+                            })
+                            .collect()
+                    },
                     cases: link.docs(
                         (0..hb.cases.len())
                             .filter(|&c| hb.case_member[c] == Some(i))
@@ -754,6 +783,7 @@ impl<'a> Renderer<'a> {
                         .map(|&m| link.doc(DocKey::Member(m)))
                         .collect(),
                     vacant: hb.holders[i].is_empty(),
+                    facilitates: self.facilitates(k, link),
                     norms: hb.role_norms[i]
                         .iter()
                         .map(|&n| link.doc(DocKey::Norm(n)))
@@ -1367,6 +1397,10 @@ struct MemberData<'a> {
     contact_href: Option<String>,
     roles: Vec<Link<'a>>,
     owns: Vec<Link<'a>>,
+    /// Meetings the member facilitates, on /meetings/.
+    facilitates: Vec<Link<'a>>,
+    /// Glossary terms that name the member as the one to ask.
+    terms: Vec<Link<'a>>,
     cases: Vec<Link<'a>>,
     referrers: Vec<Link<'a>>,
 }
@@ -1380,6 +1414,8 @@ struct RoleData<'a> {
     responsibilities: &'a [String],
     holders: Vec<Link<'a>>,
     vacant: bool,
+    /// Meetings the role facilitates, on /meetings/.
+    facilitates: Vec<Link<'a>>,
     norms: Vec<Link<'a>>,
     referrers: Vec<Link<'a>>,
 }

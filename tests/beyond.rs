@@ -740,3 +740,45 @@ fn the_example_handbook_uses_every_feature() {
     );
     assert!(!site.exists("closure/index.html"));
 }
+
+#[test]
+fn members_and_roles_list_what_they_facilitate_and_the_terms_to_ask_them() {
+    let (_tmp, book) = meetings_book();
+    fs::write(book.join("content/glossary.toml"), GLOSSARY).unwrap();
+    let site = build(&book);
+    let amara = main_of(&site.read("members/amara/index.html")).to_owned();
+    assert_eq!(
+        link_list(section(&amara, "Facilitates")),
+        ["Late review=../../meetings/#late-review"]
+    );
+    assert_eq!(
+        link_list(section(&amara, "Glossary terms to ask about")),
+        ["data steward=../../glossary/#data-steward"]
+    );
+    let role = main_of(&site.read("roles/facilitator/index.html")).to_owned();
+    assert_eq!(
+        link_list(dd(&role, "Facilitates")),
+        ["Monthly call; open to all, members first=../../meetings/#monthly-call"]
+    );
+}
+
+#[test]
+fn handbook_json_has_meetings_glossary_and_topics() {
+    let (_tmp, book) = meetings_book();
+    fs::write(book.join("content/glossary.toml"), GLOSSARY).unwrap();
+    let site = build(&book);
+    let v: serde_json::Value = serde_json::from_str(&site.read("handbook.json")).unwrap();
+    let m = &v["meetings"][1];
+    assert_eq!(m["id"], "monthly-call");
+    assert_eq!(m["start"], "2026-12-10T13:00:00Z");
+    assert_eq!(m["offset_minutes"], 60);
+    assert_eq!(m["duration_minutes"], 90);
+    assert_eq!(m["rrule"], "FREQ=MONTHLY;BYDAY=2TH;UNTIL=20271231T225959Z");
+    assert_eq!(m["facilitator"]["role"], "facilitator");
+    assert_eq!(m["ics"], "meetings/monthly-call.ics");
+    assert_eq!(v["glossary"][1]["term"], "data steward");
+    assert_eq!(v["glossary"][1]["ask"], "amara");
+    assert_eq!(v["glossary"][1]["url"], "glossary/#data-steward");
+    assert_eq!(v["topics"][0]["name"], "data governance");
+    assert_eq!(v["topics"][0]["members"][0], "amara");
+}
