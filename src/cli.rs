@@ -109,7 +109,7 @@ existing files unless --force is given."
         #[arg(long)]
         force: bool,
     },
-    /// Add a member, role, norm, page or case, with every field documented
+    /// Add a member, role, norm, page, case or meeting, with every field documented
     #[command(
         long_about = "Writes content/<folder>/ID.md with every field and a comment on what it \
 means. Works from the book root or any folder below it. ID must be a slug (lower-case letters, \

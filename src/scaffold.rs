@@ -312,6 +312,7 @@ pub enum NewKind {
     Norm,
     Page,
     Case,
+    Meeting,
 }
 
 /// Finds the book root: `start` or the nearest folder above it with a book.toml.
@@ -426,6 +427,20 @@ pub fn new_record(root: &Path, o: &NewOptions) -> Result<String, String> {
                         year: o.today.year + 1,
                         ..o.today
                     }
+                ),
+            )
+        }
+        NewKind::Meeting => {
+            let start = crate::model::Date::from_days(o.today.days() + 7);
+            let until = crate::model::Date {
+                year: start.year + 1,
+                ..start
+            };
+            (
+                "meetings".to_owned(),
+                format!(
+                    "+++\n# The meeting's name (required).\ntitle = {}\n# The first meeting: date, time and offset from UTC (required; no quotes).\nstart = {start}T10:00:00+00:00\n# How long: \"90m\", \"1h30m\", \"2h\".\nduration = \"1h\"\n# How it repeats: \"weekly\", \"every 2 weeks\", \"weekly on monday and thursday\",\n# \"monthly on the 2nd thursday\", \"yearly\"; or an RFC 5545 rule instead,\n# such as rrule = \"FREQ=WEEKLY;BYDAY=TU,TH\". `start` must be one of its dates.\nrepeat = \"weekly\"\n# The last day it can take place (a TOML date; remove to repeat for ever).\n# until = {until}\n# Where it takes place, and a link to join online.\n# location = \"Room 4, Town Hall\"\n# link = \"https://…\"\n# Who runs it: a member id or a role id.\n# facilitator = \"facilitator\"\n# What happens: one string, or a list.\nagenda = []\n+++\n\nNotes for the meeting. Link pages with wiki links such as [[roles]], and list\nthe meeting in the `meetings` of the page that plans it.\n",
+                    q(&title)
                 ),
             )
         }

@@ -782,3 +782,23 @@ fn handbook_json_has_meetings_glossary_and_topics() {
     assert_eq!(v["topics"][0]["name"], "data governance");
     assert_eq!(v["topics"][0]["members"][0], "amara");
 }
+
+#[test]
+fn new_meeting_writes_a_documented_file_that_builds() {
+    let (_tmp, book) = copy_fixture("good");
+    let r = run_in(&book, &["new", "meeting", "weekly-sync"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "content/meetings/weekly-sync.md");
+    let text = fs::read_to_string(book.join("content/meetings/weekly-sync.md")).unwrap();
+    assert!(text.contains("start = 2026-11-29T10:00:00+00:00"), "{text}");
+    assert!(text.contains("# until = 2027-11-29"), "{text}");
+    let site = build(&book);
+    let html = site.read("meetings/index.html");
+    assert!(
+        html.contains("<h2 id=\"weekly-sync\">Weekly sync"),
+        "{html}"
+    );
+    assert!(html.contains("<time datetime=\"2026-11-29T10:00:00Z\">Sun 29 Nov 2026, 10:00–11:00 (UTC+00:00)</time>"), "{html}");
+    let r = run_in(&book, &["new", "meeting", "weekly-sync"]);
+    assert_eq!(r.code, 1);
+}
