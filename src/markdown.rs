@@ -356,6 +356,12 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
             Event::End(TagEnd::Heading(_) | TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
                 not_prose = not_prose.saturating_sub(1);
             }
+            // Raw HTML links, code and terms count too: no links in links.
+            Event::InlineHtml(h) => match raw_tag(h) {
+                Some(true) => not_prose += 1,
+                Some(false) => not_prose = not_prose.saturating_sub(1),
+                None => {}
+            },
             _ => {}
         }
         if skipping {
@@ -462,6 +468,22 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
         }
     }
     pulldown_cmark::html::push_html(out, events.into_iter());
+}
+
+/// Whether inline HTML opens (`Some(true)`) or closes (`Some(false)`) an
+/// element whose text must not be rewritten: `a`, `code`, `abbr`, `dfn`.
+fn raw_tag(html: &str) -> Option<bool> {
+    let h = html.trim_start().to_ascii_lowercase();
+    let (open, rest) = match h.strip_prefix("</") {
+        Some(r) => (false, r),
+        None => (true, h.strip_prefix('<')?),
+    };
+    let name_end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let self_closing = h.trim_end().ends_with("/>");
+    (["a", "code", "abbr", "dfn", "kbd", "samp"].contains(&&rest[..name_end]) && !self_closing)
+        .then_some(open)
 }
 
 pub fn escape_text(s: &str) -> String {

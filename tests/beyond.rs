@@ -248,7 +248,7 @@ fn glossary_book() -> (tempfile::TempDir, std::path::PathBuf) {
         &book,
         "content/01-define/purpose.md",
         "We help data stewards share practice.",
-        "We help data stewards share practice. A data steward's practice is `practice` in code.\n\n```\ndata stewards\n```\n\n### Our practice and [practice](https://example.org/practice)",
+        "We help <a href=\"https://example.org\">data stewards</a> and <code>CoP</code> <b>data stewards</b> share practice. A data steward's practice is `practice` in code.\n\n```\ndata stewards\n```\n\n### Our practice and [practice](https://example.org/practice)",
     );
     (tmp, book)
 }
@@ -286,7 +286,7 @@ fn first_use_of_each_term_in_prose_links_to_the_glossary_with_a_tooltip() {
         2,
         "one link per term per page:\n{body}"
     );
-    assert!(body.contains("We help <a class=\"term\" href=\"../../glossary/#data-steward\"><dfn title=\"Someone who looks after a data set &amp; its &quot;users&quot;\">data stewards</dfn></a> share <a class=\"term\" href=\"../../glossary/#practice\"><dfn title=\"What we do, and how\">practice</dfn></a>. A data steward"), "{body}");
+    assert!(body.contains("We help <a href=\"https://example.org\">data stewards</a> and <code>CoP</code> <b><a class=\"term\" href=\"../../glossary/#data-steward\"><dfn title=\"Someone who looks after a data set &amp; its &quot;users&quot;\">data stewards</dfn></a></b> share <a class=\"term\" href=\"../../glossary/#practice\"><dfn title=\"What we do, and how\">practice</dfn></a>. A data steward"), "{body}");
     // Not in code, code blocks, headings or links.
     assert!(body.contains("<code>practice</code>"), "{body}");
     assert!(
