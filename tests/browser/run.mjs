@@ -350,6 +350,10 @@ const AXE_PAGES = [
   ["progress", "/progress/"],
   ["start", "/start/"],
   ["print", "/print/"],
+  ["search", "/search/"],
+  ["topics", "/topics/"],
+  ["glossary", "/glossary/"],
+  ["meetings", "/meetings/"],
   ["404", "/no-such-page/"],
 ];
 
