@@ -1,0 +1,63 @@
+//! Criterion benches for the hot stages, so that regressions show: front
+//! matter and Markdown analysis of one page, load + resolve of a handbook,
+//! rendering it, and the whole in-memory build. The handbook is generated
+//! by bench/gen_corpus.py (200 answer pages) into a temp dir.
+use copbook::build;
+use copbook::model::Date;
+use copbook::source::Source;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn corpus() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let book = dir.path().join("book");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen_corpus.py");
+    let ok = Command::new("python3")
+        .arg(script)
+        .arg("200")
+        .arg(&book)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "bench/gen_corpus.py failed (python3 is needed)");
+    (dir, book)
+}
+
+const TODAY: Date = Date {
+    year: 2026,
+    month: 11,
+    day: 22,
+};
+
+fn stages(c: &mut Criterion) {
+    let (_dir, book) = corpus();
+    let page =
+        std::fs::read_to_string(book.join("content/01-phase1/page-00001.md")).expect("a page");
+
+    c.bench_function("front matter split + markdown analysis (one page)", |b| {
+        b.iter(|| {
+            let src = Source::new("content/01-phase1/page-00001.md".into(), page.clone());
+            let split = copbook::frontmatter::split(&src).expect("front matter");
+            copbook::markdown::analyze(&src.text[split.body])
+        })
+    });
+    c.bench_function("load + resolve (200 pages)", |b| {
+        b.iter(|| build::check(&book, TODAY, false).expect("a book"))
+    });
+    let checked = build::check(&book, TODAY, false).expect("a book");
+    let theme = checked.theme.as_ref().expect("theme");
+    c.bench_function("render (200 pages)", |b| {
+        b.iter(|| build::render_site(&checked.handbook, theme, None).expect("renders"))
+    });
+    c.bench_function("whole build in memory (200 pages)", |b| {
+        b.iter(|| build::site(&book, TODAY, None).ok().expect("builds"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = stages
+}
+criterion_main!(benches);
