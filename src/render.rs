@@ -697,9 +697,11 @@ impl<'a> Renderer<'a> {
                     owner,
                     owner_contact: hb.page_owner[i]
                         .and_then(|m| hb.members[m].contact.as_deref())
-                        .map(|c| Link {
-                            href: contact_href(c),
-                            title: Cow::Borrowed(c),
+                        .and_then(|c| {
+                            Some(Link {
+                                href: contact_href(c)?,
+                                title: Cow::Borrowed(c),
+                            })
                         }),
                     status: p.status.map(status_label),
                     review_by: p.review_by.as_ref().map(|d| d.value.to_string()),
@@ -737,7 +739,7 @@ impl<'a> Renderer<'a> {
                     expertise: self.member_topics(i, link),
                     joined: m.joined.map(|d| d.to_string()),
                     contact: m.contact.as_deref(),
-                    contact_href: m.contact.as_deref().map(contact_href),
+                    contact_href: m.contact.as_deref().and_then(contact_href),
                     roles: hb.member_roles[i]
                         .iter()
                         .map(|&r| link.doc(DocKey::Role(r)))
@@ -963,9 +965,11 @@ impl<'a> Renderer<'a> {
                             .iter()
                             .map(|&m| TopicMember {
                                 link: link.doc(DocKey::Member(m)),
-                                contact: hb.members[m].contact.as_deref().map(|c| Link {
-                                    href: contact_href(c),
-                                    title: Cow::Borrowed(c),
+                                contact: hb.members[m].contact.as_deref().and_then(|c| {
+                                    Some(Link {
+                                        href: contact_href(c)?,
+                                        title: Cow::Borrowed(c),
+                                    })
                                 }),
                             })
                             .collect(),
@@ -1535,12 +1539,21 @@ struct ProgressData<'a> {
     today: String,
 }
 
-fn contact_href(c: &str) -> String {
+/// The link of a member's `contact`: an address becomes `mailto:`; a URL
+/// is linked only with a scheme that cannot run script (`javascript:`,
+/// `data:` and the like are shown as text, not linked), and anything else
+/// is text.
+fn contact_href(c: &str) -> Option<String> {
+    let c = c.trim();
     if c.contains('@') && !c.contains(':') {
-        format!("mailto:{c}")
-    } else {
-        c.to_owned()
+        return Some(format!("mailto:{c}"));
     }
+    let scheme = c.split_once(':')?.0.to_ascii_lowercase();
+    [
+        "mailto", "http", "https", "tel", "sms", "xmpp", "matrix", "irc", "ircs",
+    ]
+    .contains(&scheme.as_str())
+    .then(|| c.to_owned())
 }
 
 /// How many pages of a phase the sidebar lists at once. Listing every page
