@@ -168,6 +168,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         link_check: LinkCheck::Error,
         glossary_links: true,
         closed: false,
+        sanitize: false,
         repository: None,
         onboarding: Vec::new(),
     });
@@ -492,6 +493,7 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
                 "cname",
                 "link-check",
                 "glossary-links",
+                "sanitize",
             ],
         );
         let theme = f.string(build, "theme");
@@ -538,6 +540,7 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
             closed: f
                 .one_of(book, "status", &["open", "closed"])
                 .is_some_and(|s| s.value == "closed"),
+            sanitize: f.bool(build, "sanitize").is_some_and(|b| b.value),
             repository,
             onboarding: onboarding.unwrap_or_default(),
         }

@@ -486,6 +486,40 @@ fn raw_tag(html: &str) -> Option<bool> {
         .then_some(open)
 }
 
+/// `[build] sanitize = true`: the HTML of a rendered body through ammonia.
+/// Scripts, styles, event handlers and `javascript:` URLs go; what copbook
+/// itself writes stays: heading ids, classes, permalink anchors (with their
+/// `aria-label`), task-list checkboxes and table alignment.
+pub fn sanitize(html: &str) -> String {
+    static CLEANER: std::sync::OnceLock<ammonia::Builder<'static>> = std::sync::OnceLock::new();
+    CLEANER
+        .get_or_init(|| {
+            let mut b = ammonia::Builder::default();
+            b.add_generic_attributes(["id", "class"])
+                .add_tag_attributes("a", ["aria-label"])
+                .add_tags(["input"])
+                .add_tag_attributes("input", ["type", "checked", "disabled"])
+                .add_tag_attributes("th", ["style"])
+                .add_tag_attributes("td", ["style"])
+                .attribute_filter(|element, attribute, value| match (element, attribute) {
+                    ("input", "type") if value != "checkbox" => None,
+                    (_, "style")
+                        if !matches!(
+                            value,
+                            "text-align: left" | "text-align: center" | "text-align: right"
+                        ) =>
+                    {
+                        None
+                    }
+                    _ => Some(value.into()),
+                })
+                .link_rel(None);
+            b
+        })
+        .clean(html)
+        .to_string()
+}
+
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     pulldown_cmark_escape_html(&mut out, s);

@@ -132,6 +132,10 @@ pub struct BookConfig {
     /// `[book] status = "closed"`: the community has ended; the site is
     /// its archive (a banner on every page, and /closure/).
     pub closed: bool,
+    /// `[build] sanitize`: run the HTML of Markdown bodies through
+    /// ammonia (no scripts, no event handlers). Off by default: raw HTML
+    /// passes, as in mdBook and Zola.
+    pub sanitize: bool,
     pub repository: Option<Repository>,
     pub onboarding: Vec<Spanned<String>>,
 }

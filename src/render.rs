@@ -524,6 +524,9 @@ impl<'a> Renderer<'a> {
         };
         let mut out = String::new();
         markdown::render(self.hb.body(doc), &doc.analysis, &hooks, &mut out);
+        if self.hb.config.sanitize {
+            out = markdown::sanitize(&out);
+        }
         out
     }
 
@@ -568,6 +571,9 @@ impl<'a> Renderer<'a> {
                 let mut body = String::new();
                 if let Some(doc) = hb.doc(key) {
                     markdown::render(hb.body(doc), &doc.analysis, &hooks, &mut body);
+                    if hb.config.sanitize {
+                        body = markdown::sanitize(&body);
+                    }
                 }
                 let qs: &[Question] = match key {
                     DocKey::Page(i) => &hb.page_questions[i],
@@ -1055,6 +1061,9 @@ impl<'a> Renderer<'a> {
                         };
                         let mut body = String::new();
                         markdown::render(hb.body(&m.doc), &m.doc.analysis, &hooks, &mut body);
+                        if hb.config.sanitize {
+                            body = markdown::sanitize(&body);
+                        }
                         let (h, mi) = (m.minutes / 60, m.minutes % 60);
                         MeetingRow {
                             id: &m.id,
