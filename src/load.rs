@@ -788,6 +788,49 @@ fn parse_file(
     Some(parsed)
 }
 
+/// Parses one file's text as `load` would if it were at `rel` (relative
+/// to the book root: `book.toml`, `content/index.md`,
+/// `content/01-define/_phase.md`, `content/01-define/x.md`,
+/// `content/members/x.md`, …), without touching the disk, and returns its
+/// diagnostics. For the fuzz targets and tests: any text must give
+/// diagnostics, never a panic.
+#[doc(hidden)]
+pub fn parse_text(rel: &str, text: String) -> Vec<Diagnostic> {
+    let src = Source::new(rel.to_owned(), text);
+    let mut diags = Vec::new();
+    if rel == "book.toml" {
+        parse_config(&src, &mut diags);
+        return diags;
+    }
+    let parts: Vec<&str> = rel.trim_start_matches("content/").split('/').collect();
+    let name = parts.last().copied().unwrap_or_default();
+    let stem = name.strip_suffix(".md").unwrap_or(name).to_owned();
+    let (kind, dir) = match parts.as_slice() {
+        [_] => (Kind::Home, String::new()),
+        [dir, _] => (
+            match *dir {
+                "members" => Kind::Member,
+                "roles" => Kind::Role,
+                "norms" => Kind::Norm,
+                "cases" => Kind::Case,
+                _ if stem == "_phase" => Kind::PhaseMeta,
+                _ => Kind::Page,
+            },
+            (*dir).to_owned(),
+        ),
+        _ => return diags,
+    };
+    let found = Found {
+        kind,
+        path: PathBuf::from(rel),
+        rel: rel.to_owned(),
+        dir,
+        stem,
+    };
+    parse_file(&found, &src, &mut diags, false);
+    diags
+}
+
 /// Two files whose names make the same URL in one folder (`Ana.md` and
 /// `ana.md`), or two phase folders with the same slug, are an error.
 fn check_duplicate_slugs(l: &mut Loaded) {
