@@ -91,6 +91,20 @@ pub fn check_dest(root: &Path, dest: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Swaps two folders in one step (Linux's `renameat2` with
+/// `RENAME_EXCHANGE`). Where the system cannot, the caller falls back to
+/// two renames, between which the build dir is briefly missing.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 /// Writes `files` (and copies `assets`) into `dest` atomically.
 pub fn write_site(dest: &Path, files: &[OutFile], assets: &[(PathBuf, String)]) -> io::Result<()> {
     let dest = absolute(dest);
@@ -145,6 +159,11 @@ pub fn write_site(dest: &Path, files: &[OutFile], assets: &[(PathBuf, String)]) 
         return Err(e);
     }
     let had_old = dest.exists();
+    if had_old && exchange(&staging, &dest).is_ok() {
+        // One step: the build dir is never missing, even if copbook is
+        // killed here; the previous site is now in the staging folder.
+        return fs::remove_dir_all(&staging);
+    }
     if had_old {
         fs::rename(&dest, &old)?;
     }
