@@ -52,11 +52,21 @@ pub struct Analysis {
     /// Links and images to other sites (`http:` and `https:`), which
     /// `copbook check --external` checks over the network.
     pub external: Vec<Link>,
+    /// The headings by id and by question key, so that looking one up
+    /// does not scan them all: 100,000 links to anchors stay linear.
+    index: HeadingIndex,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct HeadingIndex {
+    ids: std::collections::HashSet<String>,
+    /// Question key -> the first heading with it.
+    keys: HashMap<String, usize>,
 }
 
 impl Analysis {
     pub fn has_anchor(&self, id: &str) -> bool {
-        self.headings.iter().any(|h| h.id == id)
+        self.index.ids.contains(id)
     }
 
     /// Whether two analyses differ only in where things are: same headings
@@ -79,8 +89,8 @@ impl Analysis {
 
     /// The heading that asks `question`, if the body has one.
     pub fn question_heading(&self, question: &str) -> Option<&Heading> {
-        let q = normalize_question(question);
-        self.headings.iter().find(|h| h.key == q)
+        let i = *self.index.keys.get(&normalize_question(question))?;
+        self.headings.get(i)
     }
 }
 
@@ -232,9 +242,12 @@ pub fn analyze(body: &str) -> Analysis {
                         a.headings[i].has_content = true;
                     }
                     open.push(a.headings.len());
+                    let key = normalize_question(&text);
+                    a.index.ids.insert(id.clone());
+                    a.index.keys.entry(key.clone()).or_insert(a.headings.len());
                     a.headings.push(Heading {
                         level,
-                        key: normalize_question(&text),
+                        key,
                         text: text.trim().to_owned(),
                         id,
                         offset,

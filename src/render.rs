@@ -152,7 +152,9 @@ struct Hooks<'a> {
     hb: &'a Handbook,
     key: DocKey,
     from: &'a str,
-    questions: &'a [Question],
+    /// Ids of the questions asked by a heading of the body and not yet
+    /// answered (a set: a page may have thousands of headings).
+    unanswered: std::collections::HashSet<&'a str>,
     owner: Option<Link<'a>>,
     /// `glossary/` relative to the page, when terms are auto-linked.
     glossary: Option<String>,
@@ -196,10 +198,9 @@ impl RenderHooks for Hooks<'_> {
     }
 
     fn after_heading(&self, _index: usize, h: &Heading) -> Option<String> {
-        self.questions
-            .iter()
-            .find(|q| q.in_body && !q.answered && q.id == h.id)?;
-        Some(unanswered_note(self.owner.as_ref()))
+        self.unanswered
+            .contains(h.id.as_str())
+            .then(|| unanswered_note(self.owner.as_ref()))
     }
 }
 
@@ -516,7 +517,11 @@ impl<'a> Renderer<'a> {
             hb,
             key,
             from,
-            questions,
+            unanswered: questions
+                .iter()
+                .filter(|q| q.in_body && !q.answered)
+                .map(|q| q.id.as_str())
+                .collect(),
             owner,
             seen_terms: std::cell::RefCell::new(vec![false; hb.glossary.terms.len()]),
             glossary,
@@ -1050,7 +1055,7 @@ impl<'a> Renderer<'a> {
                             hb,
                             key: DocKey::Home,
                             from: url,
-                            questions: &[],
+                            unanswered: Default::default(),
                             owner: None,
                             seen_terms: std::cell::RefCell::new(vec![
                                 false;
