@@ -35,6 +35,16 @@ pub struct Source {
     pub path: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// The number of characters before each block of `BLOCK` bytes, so
+    /// that a column on a very long line costs O(BLOCK), not O(line).
+    char_blocks: Vec<usize>,
+}
+
+const BLOCK: usize = 256;
+
+/// Characters in `bytes`: every byte that is not a UTF-8 continuation byte.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl Source {
@@ -47,11 +57,25 @@ impl Source {
         };
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut char_blocks = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut chars = 0;
+        for block in text.as_bytes().chunks(BLOCK) {
+            char_blocks.push(chars);
+            chars += count_chars(block);
+        }
+        char_blocks.push(chars);
         Source {
             path,
             text,
             line_starts,
+            char_blocks,
         }
+    }
+
+    /// The number of characters in `text[..offset]`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let b = offset / BLOCK;
+        self.char_blocks[b] + count_chars(&self.text.as_bytes()[b * BLOCK..offset])
     }
 
     /// The line and column of a byte offset (clamped to the text).
@@ -63,7 +87,7 @@ impl Source {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.text[start..end].chars().count() + 1;
+        let col = self.chars_before(end) - self.chars_before(start) + 1;
         Loc {
             line: line as u32 + 1,
             col: col as u32,
@@ -83,5 +107,21 @@ mod tests {
         // "Été " is 6 bytes, 4 chars: x is column 5.
         assert_eq!(s.loc(10), Loc { line: 2, col: 5 });
         assert_eq!(s.loc(999), Loc { line: 3, col: 1 });
+    }
+
+    #[test]
+    fn columns_on_long_lines_with_multibyte_characters() {
+        let line = "é€a😀".repeat(300);
+        let s = Source::new("a.md".into(), format!("x\n{line}\n{line}"));
+        for (offset, _) in s.text.char_indices() {
+            let naive = {
+                let start = s.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+                s.text[start..offset].chars().count() as u32 + 1
+            };
+            assert_eq!(s.loc(offset).col, naive, "offset {offset}");
+        }
+        // Inside a character: the column of that character.
+        assert_eq!(s.loc(3).col, 1);
+        assert_eq!(s.loc(4).col, 2);
     }
 }
