@@ -506,6 +506,18 @@ fn parse_config(src: &Source, diags: &mut Vec<Diagnostic>) -> Option<BookConfig>
         let repository = repo.and_then(|r| {
             f.known_keys(r, "[repository]", &["url", "branch"]);
             let url = f.required_string(r, "url", "[repository]", Loc::START)?;
+            let lower = url.value.to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                f.diags.push(
+                    Diagnostic::error(
+                        "book.toml",
+                        url.loc,
+                        "[repository] `url` must be an http(s) address",
+                    )
+                    .with_hint(Some("like `https://github.com/org/handbook`".into())),
+                );
+                return None;
+            }
             let branch = f
                 .string(r, "branch")
                 .map_or_else(|| "main".to_owned(), |s| s.value);

@@ -91,7 +91,11 @@ pub fn output_file(url: &str) -> String {
 /// (`https://org.github.io/repo`) becomes one ending in `/`.
 pub fn normalize_site_url(s: &str) -> String {
     let s = s.trim();
-    let mut out = if s.contains("://") || s.starts_with('/') {
+    // Only http(s) URLs are URLs: anything else (`javascript://…`) is a
+    // path, so that it can never become a link that runs script.
+    let lower = s.to_ascii_lowercase();
+    let url = lower.starts_with("https://") || lower.starts_with("http://");
+    let mut out = if url || s.starts_with('/') {
         s.to_owned()
     } else {
         format!("/{s}")
@@ -105,6 +109,21 @@ pub fn normalize_site_url(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn site_urls_other_than_http_are_paths() {
+        assert_eq!(
+            normalize_site_url("https://e.org/cop"),
+            "https://e.org/cop/"
+        );
+        assert_eq!(normalize_site_url("HTTP://e.org"), "HTTP://e.org/");
+        assert_eq!(normalize_site_url("/cop"), "/cop/");
+        assert_eq!(normalize_site_url("cop"), "/cop/");
+        assert_eq!(
+            normalize_site_url("javascript://%0aalert(1)"),
+            "/javascript://%0aalert(1)/"
+        );
+    }
 
     #[test]
     fn slugs() {

@@ -823,6 +823,32 @@ fn contact_links_only_with_a_safe_scheme() {
     }
 }
 
+#[test]
+fn a_repository_url_must_be_http() {
+    let b = Book::minimal();
+    b.write(
+        "book.toml",
+        "[book]\ntitle = \"M\"\n[repository]\nurl = \"javascript:alert(1)//\"\n",
+    );
+    b.fails_with(
+        "book.toml:4:7: error: [repository] `url` must be an http(s) address
+  hint: like `https://github.com/org/handbook`
+",
+    );
+}
+
+#[test]
+fn a_site_url_with_another_scheme_is_a_path() {
+    let b = Book::minimal();
+    let site = b.builds(&["--site-url", "javascript://%0aalert(1)"]);
+    let html = read_output(&site, "404.html");
+    assert!(!html.contains("href=\"javascript:"), "{html}");
+    assert!(
+        html.contains("href=\"/javascript://%0aalert(1)/members/\""),
+        "{html}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // HTML in Markdown
 
