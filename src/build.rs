@@ -99,13 +99,16 @@ pub fn render_site(
         .map_err(|d| vec![d])?
         .with_changes(changes);
     // The search index only reads the handbook: build it beside the pages.
-    let (pages, index) = rayon::join(
+    let (pages, (index, json)) = rayon::join(
         || renderer.render_all(),
         || {
             let t = std::time::Instant::now();
             let index = crate::search::build_index(hb);
             timing("search index", t);
-            index
+            let t = std::time::Instant::now();
+            let json = handbook_json(hb);
+            timing("handbook.json", t);
+            (index, json)
         },
     );
     let mut files = pages?;
@@ -116,7 +119,7 @@ pub fn render_site(
     }));
     files.push(OutFile {
         path: "handbook.json".into(),
-        bytes: handbook_json(hb).into_bytes(),
+        bytes: json.into_bytes(),
     });
     // The sitemap protocol wants absolute URLs: only with a full site-url.
     if crate::feed::is_full_url(&hb.config.site_url) {
@@ -304,174 +307,338 @@ fn publish_warnings(hb: &Handbook, report: &mut Report) {
     }
 }
 
+// handbook.json's records. Fields are in alphabetical order: the file's
+// keys are sorted (tools diff it), and typed records serialise straight
+// to the output instead of through a tree of `serde_json::Value`s.
+
 #[derive(Serialize)]
 struct JQuestion<'a> {
-    text: &'a str,
     anchor: &'a str,
     answered: bool,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct JProgress {
+    answered: usize,
+    questions: usize,
+}
+
+#[derive(Serialize)]
+struct JPhase<'a> {
+    pages: Vec<&'a str>,
+    slug: &'a str,
+    summary: Option<&'a str>,
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JPage<'a> {
+    owner: Option<&'a str>,
+    phase: &'a str,
+    questions: Vec<JQuestion<'a>>,
+    review_by: Option<crate::model::Date>,
+    source: Option<&'a str>,
+    stale: bool,
+    status: Option<&'static str>,
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JMember<'a> {
+    contact: Option<&'a str>,
+    expertise: &'a [String],
+    id: &'a str,
+    joined: Option<crate::model::Date>,
+    name: &'a str,
+    organization: Option<&'a str>,
+    participation: Option<crate::model::Participation>,
+    roles: Vec<&'a str>,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JRole<'a> {
+    commitment: Option<&'a str>,
+    holders: Vec<&'a str>,
+    id: &'a str,
+    norms: Vec<&'a str>,
+    responsibilities: &'a [String],
+    summary: Option<&'a str>,
+    title: &'a str,
+    url: &'a str,
+    vacant: bool,
+}
+
+/// A norm's owner or a meeting's facilitator: `{"member": id}` or
+/// `{"role": id}`.
+#[derive(Serialize)]
+enum JWho<'a> {
+    #[serde(rename = "member")]
+    Member(&'a str),
+    #[serde(rename = "role")]
+    Role(&'a str),
+}
+
+#[derive(Serialize)]
+struct JNorm<'a> {
+    agreed: Option<crate::model::Date>,
+    category: Option<&'a str>,
+    id: &'a str,
+    owner: Option<JWho<'a>>,
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JMeeting<'a> {
+    agenda: &'a [String],
+    duration_minutes: u32,
+    facilitator: Option<JWho<'a>>,
+    ics: String,
+    id: &'a str,
+    link: Option<&'a str>,
+    location: Option<&'a str>,
+    offset_minutes: i32,
+    rrule: Option<String>,
+    start: String,
+    title: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct JTerm<'a> {
+    aliases: &'a [String],
+    ask: Option<&'a str>,
+    definition: &'a str,
+    term: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct JTopic<'a> {
+    members: Vec<&'a str>,
+    name: &'a str,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct JCase<'a> {
+    id: &'a str,
+    member: Option<&'a str>,
+    questions: Vec<JQuestion<'a>>,
+    title: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct JHandbook<'a> {
+    cases: Vec<JCase<'a>>,
+    description: Option<&'a str>,
+    glossary: Vec<JTerm<'a>>,
+    language: &'a str,
+    meetings: Vec<JMeeting<'a>>,
+    members: Vec<JMember<'a>>,
+    norms: Vec<JNorm<'a>>,
+    pages: Vec<JPage<'a>>,
+    phases: Vec<JPhase<'a>>,
+    progress: JProgress,
+    roles: Vec<JRole<'a>>,
+    site_url: &'a str,
+    title: &'a str,
+    topics: Vec<JTopic<'a>>,
+    version: u32,
+}
+
+fn qs(v: &[resolve::Question]) -> Vec<JQuestion<'_>> {
+    v.iter()
+        .map(|q| JQuestion {
+            text: &q.text,
+            anchor: &q.id,
+            answered: q.answered,
+        })
+        .collect()
 }
 
 /// The resolved model for other tools. Ids are stable; URLs are relative to
 /// the site root.
 fn handbook_json(hb: &Handbook) -> String {
-    let qs = |v: &'_ [resolve::Question]| -> Vec<serde_json::Value> {
-        v.iter()
-            .map(|q| {
-                serde_json::to_value(JQuestion {
-                    text: &q.text,
-                    anchor: &q.id,
-                    answered: q.answered,
-                })
-                .unwrap_or_default()
-            })
-            .collect()
+    let member_id = |i: usize| hb.members[i].id.as_str();
+    let role_id = |i: usize| hb.roles[i].id.as_str();
+    let norm_id = |i: usize| hb.norms[i].id.as_str();
+    let who = |d: &Dest| match d {
+        Dest::Doc(DocKey::Member(m)) => Some(JWho::Member(member_id(*m))),
+        Dest::Doc(DocKey::Role(r)) => Some(JWho::Role(role_id(*r))),
+        _ => None,
     };
-    let ids = |v: &[usize], f: &dyn Fn(usize) -> String| -> Vec<String> {
-        v.iter().map(|&i| f(i)).collect()
-    };
-    let member_id = |i: usize| hb.members[i].id.clone();
-    let role_id = |i: usize| hb.roles[i].id.clone();
-    let norm_id = |i: usize| hb.norms[i].id.clone();
     let progress = hb.progress();
-    let v = serde_json::json!({
-        "version": 1,
-        "title": hb.config.title,
-        "description": hb.config.description,
-        "language": hb.config.language,
-        "site_url": hb.config.site_url,
-        "progress": progress,
-        "phases": (0..hb.phases.len()).map(|pi| {
-            let p = &hb.phases[pi];
-            serde_json::json!({
-                "slug": p.slug,
-                "title": p.title,
-                "summary": p.summary,
-                "url": hb.url(DocKey::Phase(pi)),
-                "pages": hb.phase_pages[pi].iter().map(|&i| hb.url(DocKey::Page(i))).collect::<Vec<_>>(),
+    let model = JHandbook {
+        version: 1,
+        title: &hb.config.title,
+        description: hb.config.description.as_deref(),
+        language: &hb.config.language,
+        site_url: &hb.config.site_url,
+        progress: JProgress {
+            answered: progress.answered,
+            questions: progress.questions,
+        },
+        phases: (0..hb.phases.len())
+            .map(|pi| {
+                let p = &hb.phases[pi];
+                JPhase {
+                    slug: &p.slug,
+                    title: &p.title,
+                    summary: p.summary.as_deref(),
+                    url: hb.url(DocKey::Phase(pi)),
+                    pages: hb.phase_pages[pi]
+                        .iter()
+                        .map(|&i| hb.url(DocKey::Page(i)))
+                        .collect(),
+                }
             })
-        }).collect::<Vec<_>>(),
-        "pages": (0..hb.pages.len()).map(|i| {
-            let p = &hb.pages[i];
-            serde_json::json!({
-                "title": p.title,
-                "url": hb.url(DocKey::Page(i)),
-                "source": hb.source_path(DocKey::Page(i)),
-                "phase": hb.phases[p.phase].slug,
-                "owner": hb.page_owner[i].map(member_id),
-                "status": p.status.map(|s| match s { Status::Draft => "draft", Status::Agreed => "agreed" }),
-                "review_by": p.review_by.as_ref().map(|d| d.value),
-                "stale": hb.is_stale(i),
-                "questions": qs(&hb.page_questions[i]),
+            .collect(),
+        pages: (0..hb.pages.len())
+            .map(|i| {
+                let p = &hb.pages[i];
+                JPage {
+                    title: &p.title,
+                    url: hb.url(DocKey::Page(i)),
+                    source: hb.source_path(DocKey::Page(i)),
+                    phase: &hb.phases[p.phase].slug,
+                    owner: hb.page_owner[i].map(member_id),
+                    status: p.status.map(|s| match s {
+                        Status::Draft => "draft",
+                        Status::Agreed => "agreed",
+                    }),
+                    review_by: p.review_by.as_ref().map(|d| d.value),
+                    stale: hb.is_stale(i),
+                    questions: qs(&hb.page_questions[i]),
+                }
             })
-        }).collect::<Vec<_>>(),
-        "members": (0..hb.members.len()).map(|i| {
-            let m = &hb.members[i];
-            serde_json::json!({
-                "id": m.id,
-                "name": m.name,
-                "url": hb.url(DocKey::Member(i)),
-                "roles": ids(&hb.member_roles[i], &role_id),
-                "participation": m.participation,
-                "organization": m.organization,
-                "expertise": m.expertise,
-                "joined": m.joined,
-                "contact": m.contact,
+            .collect(),
+        members: (0..hb.members.len())
+            .map(|i| {
+                let m = &hb.members[i];
+                JMember {
+                    id: &m.id,
+                    name: &m.name,
+                    url: hb.url(DocKey::Member(i)),
+                    roles: hb.member_roles[i].iter().map(|&r| role_id(r)).collect(),
+                    participation: m.participation,
+                    organization: m.organization.as_deref(),
+                    expertise: &m.expertise,
+                    joined: m.joined,
+                    contact: m.contact.as_deref(),
+                }
             })
-        }).collect::<Vec<_>>(),
-        "roles": (0..hb.roles.len()).map(|i| {
-            let r = &hb.roles[i];
-            serde_json::json!({
-                "id": r.id,
-                "title": r.title,
-                "url": hb.url(DocKey::Role(i)),
-                "summary": r.summary,
-                "commitment": r.commitment,
-                "responsibilities": r.responsibilities,
-                "holders": ids(&hb.holders[i], &member_id),
-                "vacant": hb.holders[i].is_empty(),
-                "norms": ids(&hb.role_norms[i], &norm_id),
+            .collect(),
+        roles: (0..hb.roles.len())
+            .map(|i| {
+                let r = &hb.roles[i];
+                JRole {
+                    id: &r.id,
+                    title: &r.title,
+                    url: hb.url(DocKey::Role(i)),
+                    summary: r.summary.as_deref(),
+                    commitment: r.commitment.as_deref(),
+                    responsibilities: &r.responsibilities,
+                    holders: hb.holders[i].iter().map(|&m| member_id(m)).collect(),
+                    vacant: hb.holders[i].is_empty(),
+                    norms: hb.role_norms[i].iter().map(|&n| norm_id(n)).collect(),
+                }
             })
-        }).collect::<Vec<_>>(),
-        "norms": (0..hb.norms.len()).map(|i| {
-            let n = &hb.norms[i];
-            let owner = hb.norm_owner[i].as_ref().map(|d| match d {
-                Dest::Doc(DocKey::Member(m)) => serde_json::json!({"member": hb.members[*m].id}),
-                Dest::Doc(DocKey::Role(r)) => serde_json::json!({"role": hb.roles[*r].id}),
-                _ => serde_json::Value::Null,
-            });
-            serde_json::json!({
-                "id": n.id,
-                "title": n.title,
-                "url": hb.url(DocKey::Norm(i)),
-                "category": n.category,
-                "agreed": n.agreed,
-                "owner": owner,
+            .collect(),
+        norms: (0..hb.norms.len())
+            .map(|i| {
+                let n = &hb.norms[i];
+                JNorm {
+                    id: &n.id,
+                    title: &n.title,
+                    url: hb.url(DocKey::Norm(i)),
+                    category: n.category.as_deref(),
+                    agreed: n.agreed,
+                    owner: hb.norm_owner[i].as_ref().and_then(who),
+                }
             })
-        }).collect::<Vec<_>>(),
-        "meetings": hb.meetings.iter().zip(&hb.meeting_facilitator).map(|(m, f)| {
-            let facilitator = f.as_ref().map(|d| match d {
-                Dest::Doc(DocKey::Member(i)) => serde_json::json!({"member": hb.members[*i].id}),
-                Dest::Doc(DocKey::Role(i)) => serde_json::json!({"role": hb.roles[*i].id}),
-                _ => serde_json::Value::Null,
-            });
-            serde_json::json!({
-                "id": m.id,
-                "title": m.title,
-                "url": format!("meetings/#{}", m.id),
-                "ics": format!("meetings/{}.ics", m.id),
-                "start": crate::meetings::iso_utc(m.start),
-                "offset_minutes": m.offset,
-                "duration_minutes": m.minutes,
-                "rrule": m.rule.as_ref().map(|r| r.to_rrule()),
-                "location": m.location,
-                "link": m.link,
-                "facilitator": facilitator,
-                "agenda": m.agenda,
+            .collect(),
+        meetings: hb
+            .meetings
+            .iter()
+            .zip(&hb.meeting_facilitator)
+            .map(|(m, f)| JMeeting {
+                id: &m.id,
+                title: &m.title,
+                url: format!("meetings/#{}", m.id),
+                ics: format!("meetings/{}.ics", m.id),
+                start: crate::meetings::iso_utc(m.start),
+                offset_minutes: m.offset,
+                duration_minutes: m.minutes,
+                rrule: m.rule.as_ref().map(|r| r.to_rrule()),
+                location: m.location.as_deref(),
+                link: m.link.as_deref(),
+                facilitator: f.as_ref().and_then(who),
+                agenda: &m.agenda,
             })
-        }).collect::<Vec<_>>(),
-        "glossary": hb.glossary.terms.iter().zip(&hb.glossary_ask).map(|(t, ask)| {
-            serde_json::json!({
-                "term": t.term,
-                "url": format!("glossary/#{}", t.id),
-                "definition": t.definition,
-                "aliases": t.aliases,
-                "ask": ask.map(member_id),
+            .collect(),
+        glossary: hb
+            .glossary
+            .terms
+            .iter()
+            .zip(&hb.glossary_ask)
+            .map(|(t, ask)| JTerm {
+                term: &t.term,
+                url: format!("glossary/#{}", t.id),
+                definition: &t.definition,
+                aliases: &t.aliases,
+                ask: ask.map(member_id),
             })
-        }).collect::<Vec<_>>(),
-        "topics": hb.topics.iter().map(|t| {
-            serde_json::json!({
-                "name": t.name,
-                "url": format!("topics/#{}", t.id),
-                "members": ids(&t.members, &member_id),
+            .collect(),
+        topics: hb
+            .topics
+            .iter()
+            .map(|t| JTopic {
+                name: &t.name,
+                url: format!("topics/#{}", t.id),
+                members: t.members.iter().map(|&m| member_id(m)).collect(),
             })
-        }).collect::<Vec<_>>(),
-        "cases": (0..hb.cases.len()).map(|i| {
-            serde_json::json!({
-                "id": hb.cases[i].id,
-                "title": hb.case_title(i),
-                "url": hb.url(DocKey::Case(i)),
-                "member": hb.case_member[i].map(member_id),
-                "questions": qs(&hb.case_questions[i]),
+            .collect(),
+        cases: (0..hb.cases.len())
+            .map(|i| JCase {
+                id: &hb.cases[i].id,
+                title: hb.case_title(i),
+                url: hb.url(DocKey::Case(i)),
+                member: hb.case_member[i].map(member_id),
+                questions: qs(&hb.case_questions[i]),
             })
-        }).collect::<Vec<_>>(),
-    });
-    escape_json(&(serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"))
+            .collect(),
+    };
+    let mut json = serde_json::to_string_pretty(&model).unwrap_or_default();
+    json.push('\n');
+    escape_json(&json)
 }
 
 /// Makes JSON safe to paste into HTML or JavaScript as it is: `<`, `>`,
 /// `&` and the line separators U+2028/U+2029 become `\u` escapes (they
 /// can only occur inside strings, where the escape means the same).
 fn escape_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(json.len() + json.len() / 64);
+    let mut done = 0;
+    // Scans bytes: the five characters start with `<`, `>`, `&` or 0xE2.
+    for (i, &b) in json.as_bytes().iter().enumerate() {
+        let escaped = match b {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            0xE2 if json[i..].starts_with('\u{2028}') => "\\u2028",
+            0xE2 if json[i..].starts_with('\u{2029}') => "\\u2029",
+            _ => continue,
+        };
+        out.push_str(&json[done..i]);
+        out.push_str(escaped);
+        done = i + if b == 0xE2 { 3 } else { 1 };
     }
+    out.push_str(&json[done..]);
     out
 }

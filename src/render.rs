@@ -562,8 +562,10 @@ impl<'a> Renderer<'a> {
     /// them turned into anchors on the page.
     fn print_sections(&self, url: &str) -> Vec<PrintSection<'a>> {
         let hb = self.hb;
+        // One job renders every body again: in parallel, or this page
+        // would be the last to finish by far.
         hb.documents()
-            .into_iter()
+            .into_par_iter()
             .map(|key| {
                 let id = print_anchor(hb.url(key));
                 let prefix = format!("{id}--");
