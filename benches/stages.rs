@@ -48,7 +48,16 @@ fn stages(c: &mut Criterion) {
     let checked = build::check(&book, TODAY, false).expect("a book");
     let theme = checked.theme.as_ref().expect("theme");
     c.bench_function("render (200 pages)", |b| {
-        b.iter(|| build::render_site(&checked.handbook, theme, None).expect("renders"))
+        b.iter(|| {
+            let kept = std::sync::Mutex::new(Vec::new());
+            let put = |f| {
+                kept.lock().expect("not poisoned").push(f);
+                Ok(())
+            };
+            let rendered = build::render_site(&checked.handbook, theme, None, "book", &put);
+            assert!(rendered.is_ok_and(|r| r.links.is_empty()), "renders");
+            kept
+        })
     });
     c.bench_function("whole build in memory (200 pages)", |b| {
         b.iter(|| build::site(&book, TODAY, None).ok().expect("builds"))

@@ -8,6 +8,7 @@ use crate::render::{OutFile, Renderer};
 use crate::resolve::{self, Dest, DocKey, Handbook};
 use crate::theme::Theme;
 use crate::write;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -89,18 +90,63 @@ pub enum BuildError {
     Output(String),
 }
 
-/// Renders the whole site in memory (no files written).
+/// Where the files of a build go, one by one, as soon as each is made
+/// (from any thread): into memory for `serve`, into the staging folder for
+/// `build`, so that a build never holds its whole output.
+pub type Put<'a> = dyn Fn(OutFile) -> std::io::Result<()> + Sync + 'a;
+
+/// What rendering a site gives besides its files.
+pub struct Rendered {
+    /// HTML pages made.
+    pub pages: usize,
+    /// Broken internal links (errors or warnings, as `[build] link-check`
+    /// says).
+    pub links: Vec<Diagnostic>,
+}
+
+/// Why rendering stopped.
+pub enum RenderError {
+    Templates(Vec<Diagnostic>),
+    Output(std::io::Error),
+}
+
+/// Renders the whole site, handing every file to `put`, and checks the
+/// links of every page. `out_dir` names the build dir in diagnostics.
 pub fn render_site(
     hb: &Handbook,
     theme: &Theme,
     changes: Option<&std::collections::HashMap<String, crate::feed::Change>>,
-) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    out_dir: &str,
+    put: &Put<'_>,
+) -> Result<Rendered, RenderError> {
+    use crate::linkcheck::PageScan;
     let renderer = Renderer::new(hb, theme)
-        .map_err(|d| vec![d])?
+        .map_err(|d| RenderError::Templates(vec![d]))?
         .with_changes(changes);
-    // The search index only reads the handbook: build it beside the pages.
-    let (pages, (index, json)) = rayon::join(
-        || renderer.render_all(),
+    // Each page is scanned for the link check before it is handed on.
+    let emit = |f: OutFile| -> std::io::Result<(String, Option<PageScan>)> {
+        let scan = f
+            .path
+            .ends_with(".html")
+            .then(|| std::str::from_utf8(&f.bytes).ok())
+            .flatten()
+            .map(|html| PageScan::new(&f.path, html));
+        let path = f.path.clone();
+        put(f)?;
+        Ok((path, scan))
+    };
+    let mut extra = theme
+        .files()
+        .into_iter()
+        .map(|(path, bytes)| OutFile {
+            path: path.to_owned(),
+            bytes: bytes.to_vec(),
+        })
+        .collect::<Vec<_>>();
+    // The search index and handbook.json only read the handbook: they are
+    // made beside the pages.
+    let (pages, side) = rayon::join(
+        || renderer.render_each(emit),
         || {
             let t = std::time::Instant::now();
             let index = crate::search::build_index(hb);
@@ -108,38 +154,64 @@ pub fn render_site(
             let t = std::time::Instant::now();
             let json = handbook_json(hb);
             timing("handbook.json", t);
-            (index, json)
+            let mut done: Vec<_> = index.into_par_iter().map(&emit).collect();
+            done.push(emit(OutFile {
+                path: "handbook.json".into(),
+                bytes: json.into_bytes(),
+            }));
+            done
         },
     );
-    let mut files = pages?;
-    files.extend(index);
-    files.extend(theme.files().into_iter().map(|(path, bytes)| OutFile {
-        path: path.to_owned(),
-        bytes: bytes.to_vec(),
-    }));
-    files.push(OutFile {
-        path: "handbook.json".into(),
-        bytes: json.into_bytes(),
-    });
+    let pages = pages.map_err(RenderError::Templates)?;
     // The sitemap protocol wants absolute URLs: only with a full site-url.
     if crate::feed::is_full_url(&hb.config.site_url) {
-        files.push(OutFile {
+        extra.push(OutFile {
             path: "sitemap.xml".into(),
             bytes: crate::feed::sitemap(hb).into_bytes(),
         });
     }
-    files.extend(crate::meetings::calendar_files(hb));
-    files.push(OutFile {
+    if let Some(changes) = changes {
+        extra.push(OutFile {
+            path: "feed.xml".into(),
+            bytes: crate::feed::atom(hb, changes).into_bytes(),
+        });
+    }
+    extra.extend(crate::meetings::calendar_files(hb));
+    extra.push(OutFile {
         path: ".nojekyll".into(),
         bytes: Vec::new(),
     });
     if let Some(cname) = &hb.config.cname {
-        files.push(OutFile {
+        extra.push(OutFile {
             path: "CNAME".into(),
             bytes: format!("{}\n", cname.trim()).into_bytes(),
         });
     }
-    Ok(files)
+    let extra: Vec<_> = extra.into_iter().map(&emit).collect();
+    let mut paths = Vec::new();
+    let mut scans = Vec::new();
+    for done in pages.into_iter().chain(side).chain(extra) {
+        let (path, scan) = done.map_err(RenderError::Output)?;
+        paths.push(path);
+        scans.extend(scan);
+    }
+    let t = std::time::Instant::now();
+    let assets = hb.assets.iter().map(|(_, out)| out.as_str());
+    let broken = crate::linkcheck::check_scans(
+        &scans,
+        paths.iter().map(String::as_str).chain(assets),
+        &hb.config.site_url,
+    );
+    // A template's broken link is reported at its line in the page, which
+    // is rendered again for that (the build has not kept it).
+    let page_text = |path: &str| renderer.render_path(path).map(|f| f.bytes);
+    let links =
+        crate::linkcheck::diagnostics(hb, &page_text, &broken, hb.config.link_check, out_dir);
+    timing("link check", t);
+    Ok(Rendered {
+        pages: scans.len(),
+        links,
+    })
 }
 
 /// A rendered site held in memory, with the diagnostics of its build.
@@ -169,13 +241,22 @@ pub fn site(root: &Path, today: Date, site_url: Option<&str>) -> Result<Site, Bu
     site_with(root, today, site_url, &SiteOptions::default())
 }
 
-/// [`site`], with a feed and the build dir's name for diagnostics.
-pub fn site_with(
+/// A handbook that checked without errors, ready to render.
+struct Prepared {
+    handbook: Handbook,
+    theme: Theme,
+    report: Report,
+    changes: Option<std::collections::HashMap<String, crate::feed::Change>>,
+    out_dir: String,
+}
+
+/// Load and resolve (and the git history, at the same time).
+fn prepare(
     root: &Path,
     today: Date,
     site_url: Option<&str>,
     opts: &SiteOptions,
-) -> Result<Site, BuildError> {
+) -> Result<Prepared, BuildError> {
     // The one git call runs while the handbook loads.
     let git = opts.feed.then(|| {
         let root = root.to_path_buf();
@@ -184,7 +265,7 @@ pub fn site_with(
     let checked = check(root, today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
     let Checked {
         mut handbook,
-        mut report,
+        report,
         theme,
         ..
     } = checked;
@@ -197,44 +278,86 @@ pub fn site_with(
     };
     let changes = git.and_then(|t| t.join().ok().flatten());
     theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
-    let t = std::time::Instant::now();
-    let rendered = render_site(&handbook, &theme, changes.as_ref());
-    timing("render", t);
-    let mut files = match rendered {
-        Ok(f) => f,
-        Err(d) => {
-            report.errors.extend(d);
-            return Err(BuildError::Invalid(report));
-        }
-    };
-    if let Some(changes) = &changes {
-        files.push(OutFile {
-            path: "feed.xml".into(),
-            bytes: crate::feed::atom(&handbook, changes).into_bytes(),
-        });
-    }
-    let t = std::time::Instant::now();
     let out_dir = opts
         .out_dir
-        .as_deref()
-        .unwrap_or(&handbook.config.build_dir);
-    let links = check_links(&handbook, &files, out_dir);
-    timing("link check", t);
-    publish_warnings(&handbook, &mut report);
-    let failed = handbook.config.link_check == LinkCheck::Error && !links.is_empty();
-    if failed {
-        report.errors.extend(links);
-    } else {
-        report.warnings.extend(links);
+        .clone()
+        .unwrap_or_else(|| handbook.config.build_dir.clone());
+    Ok(Prepared {
+        handbook,
+        theme,
+        report,
+        changes,
+        out_dir,
+    })
+}
+
+impl Prepared {
+    /// Renders into `put`; the report gains the link check's findings.
+    fn render(&mut self, put: &Put<'_>) -> Result<usize, BuildError> {
+        let t = std::time::Instant::now();
+        let rendered = render_site(
+            &self.handbook,
+            &self.theme,
+            self.changes.as_ref(),
+            &self.out_dir,
+            put,
+        );
+        timing("render", t);
+        let report = &mut self.report;
+        let rendered = match rendered {
+            Ok(r) => r,
+            Err(RenderError::Templates(d)) => {
+                report.errors.extend(d);
+                return Err(BuildError::Invalid(std::mem::take(report)));
+            }
+            Err(RenderError::Output(e)) => {
+                return Err(BuildError::Output(format!("cannot write the site: {e}")));
+            }
+        };
+        publish_warnings(&self.handbook, report);
+        let failed =
+            self.handbook.config.link_check == LinkCheck::Error && !rendered.links.is_empty();
+        if failed {
+            report.errors.extend(rendered.links);
+        } else {
+            report.warnings.extend(rendered.links);
+        }
+        for v in [&mut report.errors, &mut report.warnings] {
+            v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+        }
+        if failed {
+            return Err(BuildError::Invalid(std::mem::take(report)));
+        }
+        Ok(rendered.pages)
     }
-    for v in [&mut report.errors, &mut report.warnings] {
-        v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
-    }
-    if failed {
-        return Err(BuildError::Invalid(report));
-    }
+}
+
+/// [`site`], with a feed and the build dir's name for diagnostics.
+pub fn site_with(
+    root: &Path,
+    today: Date,
+    site_url: Option<&str>,
+    opts: &SiteOptions,
+) -> Result<Site, BuildError> {
+    let mut prepared = prepare(root, today, site_url, opts)?;
+    let files = std::sync::Mutex::new(Vec::new());
+    prepared.render(&|f| {
+        files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(f);
+        Ok(())
+    })?;
+    let Prepared {
+        handbook,
+        theme,
+        report,
+        ..
+    } = prepared;
     Ok(Site {
-        files,
+        files: files
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
         assets: handbook.assets.clone(),
         report,
         css_path: theme.css_path.clone(),
@@ -243,6 +366,8 @@ pub fn site_with(
     })
 }
 
+/// Checks, renders and writes the site into its build dir: into a staging
+/// folder while rendering, swapped in only when the whole build succeeded.
 pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
     // Refuse a dangerous destination before doing any work.
     let config_dir = load::configured_build_dir(&opts.root);
@@ -257,36 +382,32 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         feed: true,
         out_dir: Some(shown_dir(&opts.root, &dest)),
     };
-    let site = site_with(&opts.root, opts.today, opts.site_url.as_deref(), &site_opts)?;
-    let pages = site
-        .files
-        .iter()
-        .filter(|f| f.path.ends_with(".html"))
-        .count();
+    let mut prepared = prepare(&opts.root, opts.today, opts.site_url.as_deref(), &site_opts)?;
+    let cannot =
+        |e: std::io::Error| BuildError::Output(format!("cannot write {}: {e}", dest.display()));
+    // Dropped on any error below: the staging folder goes, the build dir
+    // stays as it was.
+    let staging = write::Staging::new(&dest).map_err(cannot)?;
+    let pages = prepared.render(&|f| staging.put(&f.path, &f.bytes))?;
     let t = std::time::Instant::now();
-    let written = write::write_site(&dest, &site.files, &site.assets);
+    prepared
+        .handbook
+        .assets
+        .par_iter()
+        .try_for_each(|(src, out)| staging.copy(src, out))
+        .map_err(cannot)?;
+    staging.commit().map_err(cannot)?;
     timing("write", t);
-    written.map_err(|e| BuildError::Output(format!("cannot write {}: {e}", dest.display())))?;
     Ok(Built {
         dest,
         pages,
-        report: site.report,
+        report: prepared.report,
     })
 }
 
-/// The build dir as diagnostics show it: relative to the book root when it
-/// is inside it.
 fn shown_dir(root: &Path, dest: &Path) -> String {
     let d = dest.strip_prefix(root).unwrap_or(dest);
     d.to_string_lossy().replace('\\', "/")
-}
-
-/// The link check of the rendered site: diagnostics (errors or warnings,
-/// as `[build] link-check` says) for every broken internal link.
-fn check_links(hb: &Handbook, files: &[OutFile], out_dir: &str) -> Vec<Diagnostic> {
-    let assets: Vec<String> = hb.assets.iter().map(|(_, out)| out.clone()).collect();
-    let broken = crate::linkcheck::check(files, &assets, &hb.config.site_url);
-    crate::linkcheck::diagnostics(hb, files, &broken, hb.config.link_check, out_dir)
 }
 
 /// A site-url that is only a path has no host: no sitemap and no canonical

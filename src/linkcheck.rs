@@ -120,23 +120,103 @@ impl<'a> SiteUrl<'a> {
     }
 }
 
+/// What one page of the output links to and which ids it has, kept after
+/// the page itself is written and dropped: the values are packed into one
+/// string per page, so that a 10,000-page site does not hold its HTML (or
+/// a million small strings) until the check.
+pub struct PageScan {
+    /// The page's output path (`define/purpose/index.html`).
+    page: String,
+    text: String,
+    /// (start, end) in `text` and the value's byte offset in the page.
+    refs: Vec<(u32, u32, u32)>,
+    /// (start, end) in `text`, sorted by the id.
+    ids: Vec<(u32, u32)>,
+    base: Option<String>,
+}
+
+impl PageScan {
+    /// Scans the HTML page at output path `page`.
+    pub fn new(page: &str, html: &str) -> PageScan {
+        let sc = scan(html);
+        let mut text = String::with_capacity(
+            sc.refs.iter().map(|(r, _)| r.len()).sum::<usize>()
+                + sc.ids.iter().map(|i| i.len()).sum::<usize>(),
+        );
+        let mut push = |v: &str| {
+            let start = text.len() as u32;
+            text.push_str(v);
+            (start, text.len() as u32)
+        };
+        let refs = sc
+            .refs
+            .iter()
+            .map(|(r, offset)| {
+                let (a, b) = push(r);
+                (a, b, *offset as u32)
+            })
+            .collect();
+        // `scan` sorts the ids, so these ranges are in the ids' order.
+        let ids = sc.ids.iter().map(|id| push(id)).collect();
+        PageScan {
+            page: page.to_owned(),
+            text,
+            refs,
+            ids,
+            base: sc.base.map(Cow::into_owned),
+        }
+    }
+
+    /// The output path this scan is of.
+    pub fn page(&self) -> &str {
+        &self.page
+    }
+
+    fn refs(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.refs
+            .iter()
+            .map(|&(a, b, o)| (&self.text[a as usize..b as usize], o as usize))
+    }
+
+    fn has_id(&self, id: &str) -> bool {
+        self.ids
+            .binary_search_by(|&(a, b)| self.text[a as usize..b as usize].cmp(id))
+            .is_ok()
+    }
+}
+
 /// Checks every HTML page of `files`. `assets` are the files copied as
 /// they are (their output paths count as files of the site).
 pub fn check(files: &[OutFile], assets: &[String], site_url: &str) -> Vec<Broken> {
-    let site = SiteUrl::new(site_url);
-    let mut paths: FastSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    paths.extend(assets.iter().map(String::as_str));
-    let pages: Vec<(usize, &str)> = files
+    let scans: Vec<PageScan> = files
         .par_iter()
-        .enumerate()
-        .filter(|(_, f)| f.path.ends_with(".html"))
-        .filter_map(|(i, f)| std::str::from_utf8(&f.bytes).ok().map(|s| (i, s)))
+        .filter(|f| f.path.ends_with(".html"))
+        .filter_map(|f| {
+            std::str::from_utf8(&f.bytes)
+                .ok()
+                .map(|html| PageScan::new(&f.path, html))
+        })
         .collect();
-    let scans: Vec<Scan<'_>> = pages.par_iter().map(|(_, html)| scan(html)).collect();
+    let paths = files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(assets.iter().map(String::as_str));
+    check_scans(&scans, paths, site_url)
+}
+
+/// Checks the links of `scans` against the site's files (`paths`: every
+/// output path, pages included).
+pub fn check_scans<'a>(
+    scans: &[PageScan],
+    paths: impl Iterator<Item = &'a str>,
+    site_url: &str,
+) -> Vec<Broken> {
+    let site = SiteUrl::new(site_url);
+    let paths: FastSet<&str> = paths.collect();
     // Each page by its path, and each `x/index.html` also by its folder `x/`.
     let mut by_path: FastMap<&str, usize> = FastMap::default();
-    for (n, (i, _)) in pages.iter().enumerate() {
-        let path = files[*i].path.as_str();
+    for (n, sc) in scans.iter().enumerate() {
+        let path = sc.page.as_str();
         by_path.insert(path, n);
         if let Some(dir) = path.strip_suffix("index.html") {
             if dir.is_empty() || dir.ends_with('/') {
@@ -144,11 +224,10 @@ pub fn check(files: &[OutFile], assets: &[String], site_url: &str) -> Vec<Broken
             }
         }
     }
-    let mut broken: Vec<Broken> = pages
+    let mut broken: Vec<Broken> = scans
         .par_iter()
-        .zip(scans.par_iter())
-        .flat_map_iter(|((i, _), sc)| {
-            let page = files[*i].path.as_str();
+        .flat_map_iter(|sc| {
+            let page = sc.page.as_str();
             let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
             let base_dir: Cow<'_, str> =
                 match sc.base.as_deref().map(|b| target(Dir::new(dir), b, &site)) {
@@ -164,7 +243,7 @@ pub fn check(files: &[OutFile], assets: &[String], site_url: &str) -> Vec<Broken
                 };
             let base_dir = Dir::new(&base_dir);
             let mut out = Vec::new();
-            for (href, offset) in &sc.refs {
+            for (href, offset) in sc.refs() {
                 let link = if href.is_empty() || href.starts_with(['#', '?']) {
                     // This very page.
                     Link::Internal {
@@ -178,14 +257,14 @@ pub fn check(files: &[OutFile], assets: &[String], site_url: &str) -> Vec<Broken
                     Link::Elsewhere => continue,
                     Link::LeavesSite => Some(Problem::LeavesSite),
                     Link::Internal { path, anchor } => {
-                        lookup(&path, anchor.as_deref(), &paths, &by_path, &scans)
+                        lookup(&path, anchor.as_deref(), &paths, &by_path, scans)
                     }
                 };
                 if let Some(problem) = problem {
                     out.push(Broken {
                         page: page.to_owned(),
                         href: href.to_string(),
-                        offset: *offset,
+                        offset,
                         problem,
                     });
                 }
@@ -203,7 +282,7 @@ fn lookup(
     anchor: Option<&str>,
     paths: &FastSet<&str>,
     by_path: &FastMap<&str, usize>,
-    scans: &[Scan<'_>],
+    scans: &[PageScan],
 ) -> Option<Problem> {
     let folder = path.is_empty() || path.ends_with('/');
     let page = if folder {
@@ -223,11 +302,7 @@ fn lookup(
         }
     };
     let anchor = anchor.filter(|a| !a.is_empty() && !a.starts_with(":~:"))?;
-    let scan = &scans[page?];
-    let found = scan
-        .ids
-        .binary_search_by(|id| id.as_ref().cmp(anchor))
-        .is_ok();
+    let found = scans[page?].has_id(anchor);
     // `#top` scrolls to the top of any page (HTML's rule).
     if found || anchor.eq_ignore_ascii_case("top") {
         None
@@ -528,10 +603,11 @@ fn find_ignore_case(hay: &str, from: usize, needle: &str) -> Option<usize> {
 /// Markdown is reported at its `path:line:col` in that file; a link made
 /// by a template is reported once, on the first page that has it, with
 /// the number of other pages, at its line in the output file
-/// (`<build-dir>/<page>`).
+/// (`<build-dir>/<page>`); `page_text` gives that page again (the build
+/// does not keep its pages after writing them).
 pub fn diagnostics(
     hb: &Handbook,
-    files: &[OutFile],
+    page_text: &dyn Fn(&str) -> Option<Vec<u8>>,
     broken: &[Broken],
     mode: LinkCheck,
     build_dir: &str,
@@ -545,10 +621,6 @@ pub fn diagnostics(
         let url = hb.url(key).to_string();
         docs.insert(output_file(&url), (key, url));
     }
-    let file_text: HashMap<&str, &[u8]> = files
-        .iter()
-        .map(|f| (f.path.as_str(), f.bytes.as_slice()))
-        .collect();
     let mut out = Vec::new();
     let mut push = |path: String, loc: Loc, message: String, hint: Option<String>| {
         let mut d = Diagnostic::error(path, loc, message).with_hint(hint);
@@ -610,9 +682,7 @@ pub fn diagnostics(
             push(path, loc, message, hint);
             continue;
         }
-        let loc = file_text
-            .get(b.page.as_str())
-            .map_or(Loc::START, |bytes| loc_in(bytes, b.offset));
+        let loc = page_text(&b.page).map_or(Loc::START, |bytes| loc_in(&bytes, b.offset));
         let source = docs
             .get(&b.page)
             .and_then(|(k, _)| hb.source_path(*k))

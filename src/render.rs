@@ -305,24 +305,43 @@ impl<'a> Renderer<'a> {
 
     /// Renders every page in parallel. Errors are template errors.
     pub fn render_all(&self) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-        let results: Vec<Result<OutFile, Diagnostic>> = self
+        self.render_each(|f| f)
+    }
+
+    /// Renders every page in parallel and hands each to `each` as soon as
+    /// it is made (so that it can be written and dropped); gives what
+    /// `each` returned. Errors are template errors.
+    pub fn render_each<T: Send>(
+        &self,
+        each: impl Fn(OutFile) -> T + Sync + Send,
+    ) -> Result<Vec<T>, Vec<Diagnostic>> {
+        let results: Vec<Result<T, Diagnostic>> = self
             .jobs()
             .into_par_iter()
-            .map(|j| self.render_job(j))
+            .map(|j| self.render_job(j).map(&each))
             .collect();
-        let mut files = Vec::with_capacity(results.len());
+        let mut done = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
         for r in results {
             match r {
-                Ok(f) => files.push(f),
+                Ok(t) => done.push(t),
                 Err(e) => errors.push(e),
             }
         }
         if errors.is_empty() {
-            Ok(files)
+            Ok(done)
         } else {
             Err(errors)
         }
+    }
+
+    /// Renders the page at output path `path` again, if there is one.
+    pub fn render_path(&self, path: &str) -> Option<OutFile> {
+        let job = self
+            .jobs()
+            .into_iter()
+            .find(|&j| output_file(&self.url_of(j)) == path)?;
+        self.render_job(job).ok()
     }
 
     fn url_of(&self, job: Job) -> String {

@@ -106,77 +106,116 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
     Err(io::ErrorKind::Unsupported.into())
 }
 
-/// Writes `files` (and copies `assets`) into `dest` atomically.
-pub fn write_site(dest: &Path, files: &[OutFile], assets: &[(PathBuf, String)]) -> io::Result<()> {
-    let dest = absolute(dest);
-    let parent = dest
-        .parent()
-        .ok_or_else(|| io::Error::other("build dir has no parent"))?;
-    let name = dest
-        .file_name()
-        .ok_or_else(|| io::Error::other("build dir has no name"))?
-        .to_string_lossy()
-        .into_owned();
-    fs::create_dir_all(parent)?;
-    let pid = std::process::id();
-    let staging = parent.join(format!(".{name}.staging-{pid}"));
-    let old = parent.join(format!(".{name}.old-{pid}"));
-    for stale in [&staging, &old] {
-        if stale.exists() {
-            fs::remove_dir_all(stale)?;
+/// A build being written: files go into a staging folder beside the
+/// build dir as they are rendered (from any thread), and [`Staging::commit`]
+/// swaps it in. Dropped without a commit, the staging folder is removed
+/// and the build dir is left as it was.
+pub struct Staging {
+    dest: PathBuf,
+    dir: PathBuf,
+    old: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Makes an empty staging folder for `dest`.
+    pub fn new(dest: &Path) -> io::Result<Staging> {
+        let dest = absolute(dest);
+        let parent = dest
+            .parent()
+            .ok_or_else(|| io::Error::other("build dir has no parent"))?;
+        let name = dest
+            .file_name()
+            .ok_or_else(|| io::Error::other("build dir has no name"))?
+            .to_string_lossy()
+            .into_owned();
+        fs::create_dir_all(parent)?;
+        let pid = std::process::id();
+        let dir = parent.join(format!(".{name}.staging-{pid}"));
+        let old = parent.join(format!(".{name}.old-{pid}"));
+        for stale in [&dir, &old] {
+            if stale.exists() {
+                fs::remove_dir_all(stale)?;
+            }
         }
+        fs::create_dir_all(&dir)?;
+        Ok(Staging {
+            dest,
+            dir,
+            old,
+            committed: false,
+        })
     }
-    let result = (|| {
-        fs::create_dir_all(&staging)?;
-        // Folders first, one by one (parents before children), then the
-        // files in parallel: on tmpfs the copying is the work, on a disk
-        // the file system's own latency is, and both overlap across cores.
-        let mut dirs: Vec<&Path> = assets
-            .iter()
-            .map(|(_, out)| Path::new(out.as_str()))
-            .chain(files.iter().map(|f| Path::new(f.path.as_str())))
-            .filter_map(Path::parent)
-            .filter(|d| !d.as_os_str().is_empty())
-            .collect();
-        dirs.sort_unstable();
-        dirs.dedup();
-        for d in dirs {
-            fs::create_dir_all(staging.join(d))?;
+
+    /// Writes one file (`path` relative to the site root), making its
+    /// folder first. Safe to call from several threads at once.
+    pub fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        let target = self.dir.join(path);
+        if let Some(d) = target.parent() {
+            fs::create_dir_all(d)?;
         }
-        assets
-            .par_iter()
-            .try_for_each(|(src, out)| fs::copy(src, staging.join(out)).map(drop))?;
-        files
-            .par_iter()
-            .try_for_each(|f| fs::write(staging.join(&f.path), &f.bytes))?;
-        fs::write(
+        fs::write(target, bytes)
+    }
+
+    /// Copies the file `src` to `out` (relative to the site root).
+    pub fn copy(&self, src: &Path, out: &str) -> io::Result<()> {
+        let target = self.dir.join(out);
+        if let Some(d) = target.parent() {
+            fs::create_dir_all(d)?;
+        }
+        fs::copy(src, target).map(drop)
+    }
+
+    /// Marks the folder as copbook's and swaps it in for the build dir.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.committed = true;
+        let (staging, dest, old) = (&self.dir, &self.dest, &self.old);
+        if let Err(e) = fs::write(
             staging.join(MARKER),
             b"This folder was written by copbook and is replaced on each build.\n",
-        )?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let had_old = dest.exists();
-    if had_old && exchange(&staging, &dest).is_ok() {
-        // One step: the build dir is never missing, even if copbook is
-        // killed here; the previous site is now in the staging folder.
-        return fs::remove_dir_all(&staging);
-    }
-    if had_old {
-        fs::rename(&dest, &old)?;
-    }
-    if let Err(e) = fs::rename(&staging, &dest) {
-        if had_old {
-            let _ = fs::rename(&old, &dest);
+        ) {
+            let _ = fs::remove_dir_all(staging);
+            return Err(e);
         }
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
+        let had_old = dest.exists();
+        if had_old && exchange(staging, dest).is_ok() {
+            // One step: the build dir is never missing, even if copbook is
+            // killed here; the previous site is now in the staging folder.
+            return fs::remove_dir_all(staging);
+        }
+        if had_old {
+            fs::rename(dest, old)?;
+        }
+        if let Err(e) = fs::rename(staging, dest) {
+            if had_old {
+                let _ = fs::rename(old, dest);
+            }
+            let _ = fs::remove_dir_all(staging);
+            return Err(e);
+        }
+        if had_old {
+            fs::remove_dir_all(old)?;
+        }
+        Ok(())
     }
-    if had_old {
-        fs::remove_dir_all(&old)?;
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
     }
-    Ok(())
+}
+
+/// Writes `files` (and copies `assets`) into `dest` atomically.
+pub fn write_site(dest: &Path, files: &[OutFile], assets: &[(PathBuf, String)]) -> io::Result<()> {
+    let staging = Staging::new(dest)?;
+    assets
+        .par_iter()
+        .try_for_each(|(src, out)| staging.copy(src, out))?;
+    files
+        .par_iter()
+        .try_for_each(|f| staging.put(&f.path, &f.bytes))?;
+    staging.commit()
 }
