@@ -23,6 +23,7 @@ pub mod review;
 pub mod scaffold;
 pub mod search;
 pub mod serve;
+pub mod slots;
 pub mod source;
 pub mod templates;
 pub mod theme;

@@ -6,6 +6,7 @@ use crate::diag::Diagnostic;
 use crate::markdown::{self, Heading, RenderHooks, ResolvedLink};
 use crate::model::{Participation, Status};
 use crate::resolve::{Dest, DocKey, Handbook, IndexPage, Question};
+use crate::slots::Slots;
 use crate::theme::Theme;
 use crate::urls::{output_file, relative, root_prefix};
 use rayon::prelude::*;
@@ -353,6 +354,23 @@ impl<'a> Renderer<'a> {
     }
 
     fn render_job(&self, job: Job) -> Result<OutFile, Diagnostic> {
+        // Fragments as markers first; a theme that does not output each of
+        // them as it is gets the page rendered with the fragments in place.
+        let splice = self.theme.templates_are_builtin();
+        match self.render_job_with(job, Slots::new(splice))? {
+            Some(f) => Ok(f),
+            None => Ok(self
+                .render_job_with(job, Slots::new(false))?
+                .expect("with slots off there is nothing to splice")),
+        }
+    }
+
+    /// The page of `job`; `None` when the template lost a slot's marker.
+    fn render_job_with(
+        &self,
+        job: Job,
+        slots: Slots<DocKey>,
+    ) -> Result<Option<OutFile>, Diagnostic> {
         let hb = self.hb;
         let url = self.url_of(job);
         // The 404 page is served at any depth, so its links are absolute.
@@ -398,7 +416,7 @@ impl<'a> Renderer<'a> {
                 href
             }
         };
-        let (title, template, data) = self.page_data(job, &link, &url);
+        let (title, template, data) = self.page_data(job, &link, &url, &slots);
         let crumbs = self
             .crumbs(job, &link)
             .into_iter()
@@ -431,7 +449,7 @@ impl<'a> Renderer<'a> {
             root: root.clone(),
             home,
             url: &url,
-            nav,
+            nav: slots.html(nav),
             crumbs,
             prev: prev.map(|k| link.doc(k)),
             next: next.map(|k| link.doc(k)),
@@ -455,11 +473,17 @@ impl<'a> Renderer<'a> {
         ctx.insert("base", &base);
         ctx.insert("page", &data);
         ctx.insert("site", &self.site_ctx());
-        let html = self.theme.render(template, &ctx)?;
-        Ok(OutFile {
+        let mut html = self.theme.render(template, &ctx)?;
+        if slots.is_on() {
+            match slots.splice(&html, |key| self.print_body(key, &url)) {
+                Some(spliced) => html = spliced,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(OutFile {
             path: output_file(&url),
             bytes: html.into_bytes(),
-        })
+        }))
     }
 
     fn site_ctx(&self) -> SiteCtx<'_> {
@@ -508,12 +532,13 @@ impl<'a> Renderer<'a> {
 
     fn body_html(
         &self,
+        slots: &Slots<DocKey>,
         key: DocKey,
         from: &str,
         questions: &[Question],
         owner: Option<Link<'a>>,
     ) -> String {
-        self.body_html_with(key, from, questions, owner, String::new())
+        slots.html(self.body_html_with(key, from, questions, owner, String::new()))
     }
 
     /// [`Self::body_html`] with heading ids prefixed, for a page that
@@ -579,28 +604,13 @@ impl<'a> Renderer<'a> {
 
     /// Every document on one page, in reading order, with links between
     /// them turned into anchors on the page.
-    fn print_sections(&self, url: &str) -> Vec<PrintSection<'a>> {
+    fn print_sections(&self, url: &str, slots: &Slots<DocKey>) -> Vec<PrintSection<'a>> {
         let hb = self.hb;
-        // One job renders every body again: in parallel, or this page
-        // would be the last to finish by far.
-        hb.documents()
-            .into_par_iter()
+        let mut sections: Vec<(DocKey, PrintSection<'a>)> = hb
+            .documents()
+            .into_iter()
             .map(|key| {
                 let id = print_anchor(hb.url(key));
-                let prefix = format!("{id}--");
-                let hooks = PrintHooks {
-                    hb,
-                    key,
-                    from: url,
-                    prefix: &prefix,
-                };
-                let mut body = String::new();
-                if let Some(doc) = hb.doc(key) {
-                    markdown::render(hb.body(doc), &doc.analysis, &hooks, &mut body);
-                    if hb.config.sanitize {
-                        body = markdown::sanitize(&body);
-                    }
-                }
                 let qs: &[Question] = match key {
                     DocKey::Page(i) => &hb.page_questions[i],
                     DocKey::Case(i) => &hb.case_questions[i],
@@ -612,22 +622,52 @@ impl<'a> Renderer<'a> {
                     .map(|q| OpenQuestion {
                         text: &q.text,
                         // Questions without a heading get their anchor here.
-                        id: (!q.in_body).then(|| format!("{prefix}{}", q.id)),
+                        id: (!q.in_body).then(|| format!("{id}--{}", q.id)),
                     })
                     .collect();
                 let level = match key {
                     DocKey::Home | DocKey::Phase(_) => 2,
                     _ => 3,
                 };
-                PrintSection {
+                let section = PrintSection {
                     id,
                     title: hb.title(key),
                     level,
-                    body,
+                    body: slots.later(key).unwrap_or_default(),
                     open,
-                }
+                };
+                (key, section)
             })
-            .collect()
+            .collect();
+        if !slots.is_on() {
+            // Every body again, in one job: in parallel, or this page would
+            // be the last to finish by far.
+            sections
+                .par_iter_mut()
+                .for_each(|(key, s)| s.body = self.print_body(*key, url));
+        }
+        sections.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// A document's body as the print page shows it: links between
+    /// documents become anchors on the page, ids get the section's prefix.
+    fn print_body(&self, key: DocKey, url: &str) -> String {
+        let hb = self.hb;
+        let prefix = format!("{}--", print_anchor(hb.url(key)));
+        let hooks = PrintHooks {
+            hb,
+            key,
+            from: url,
+            prefix: &prefix,
+        };
+        let mut body = String::new();
+        if let Some(doc) = hb.doc(key) {
+            markdown::render(hb.body(doc), &doc.analysis, &hooks, &mut body);
+            if hb.config.sanitize {
+                body = markdown::sanitize(&body);
+            }
+        }
+        body
     }
 
     /// The meetings whose facilitator is `who` (a member or a role).
@@ -678,12 +718,13 @@ impl<'a> Renderer<'a> {
         job: Job,
         link: &Linker<'a>,
         url: &str,
+        slots: &Slots<DocKey>,
     ) -> (Cow<'a, str>, &'static str, PageData<'a>) {
         let hb = self.hb;
         match job {
             Job::Doc(DocKey::Home) => {
                 let data = PageData::Home(HomeData {
-                    body: self.body_html(DocKey::Home, url, &[], None),
+                    body: self.body_html(slots, DocKey::Home, url, &[], None),
                     phases: (0..hb.phases.len())
                         .map(|pi| self.phase_summary(pi, link))
                         .collect(),
@@ -698,7 +739,7 @@ impl<'a> Renderer<'a> {
             }
             Job::Doc(k @ DocKey::Phase(pi)) => {
                 let mut data = self.phase_summary(pi, link);
-                data.body = self.body_html(k, url, &[], None);
+                data.body = self.body_html(slots, k, url, &[], None);
                 (
                     Cow::Borrowed(&hb.phases[pi].title),
                     "phase.html",
@@ -718,7 +759,7 @@ impl<'a> Renderer<'a> {
                         .collect()
                 };
                 let data = AnswerData {
-                    body: self.body_html(k, url, qs, owner.clone()),
+                    body: self.body_html(slots, k, url, qs, owner.clone()),
                     questions: questions_ctx(qs),
                     open: questions_ctx(qs)
                         .into_iter()
@@ -764,7 +805,7 @@ impl<'a> Renderer<'a> {
             Job::Doc(k @ DocKey::Member(i)) => {
                 let m = &hb.members[i];
                 let data = MemberData {
-                    body: self.body_html(k, url, &[], None),
+                    body: self.body_html(slots, k, url, &[], None),
                     name: &m.name,
                     participation: participation_label(m.participation),
                     organization: m.organization.as_deref(),
@@ -807,7 +848,7 @@ impl<'a> Renderer<'a> {
             Job::Doc(k @ DocKey::Role(i)) => {
                 let r = &hb.roles[i];
                 let data = RoleData {
-                    body: self.body_html(k, url, &[], None),
+                    body: self.body_html(slots, k, url, &[], None),
                     title: &r.title,
                     summary: r.summary.as_deref(),
                     commitment: r.commitment.as_deref(),
@@ -829,7 +870,7 @@ impl<'a> Renderer<'a> {
             Job::Doc(k @ DocKey::Norm(i)) => {
                 let n = &hb.norms[i];
                 let data = NormData {
-                    body: self.body_html(k, url, &[], None),
+                    body: self.body_html(slots, k, url, &[], None),
                     title: &n.title,
                     category: n.category.as_deref(),
                     agreed: n.agreed.map(|d| d.to_string()),
@@ -842,7 +883,7 @@ impl<'a> Renderer<'a> {
                 let qs = &hb.case_questions[i];
                 let member = link.member(hb.case_member[i]);
                 let data = CaseData {
-                    body: self.body_html(k, url, qs, member.clone()),
+                    body: self.body_html(slots, k, url, qs, member.clone()),
                     title: hb.case_title(i),
                     organization: hb.case_member[i]
                         .and_then(|m| hb.members[m].organization.as_deref()),
@@ -1164,7 +1205,7 @@ impl<'a> Renderer<'a> {
                 Cow::Borrowed("The whole handbook"),
                 "print.html",
                 PageData::Print(PrintData {
-                    sections: self.print_sections(url),
+                    sections: self.print_sections(url, slots),
                 }),
             ),
             Job::Index(IndexPage::Search) => {

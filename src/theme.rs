@@ -166,6 +166,16 @@ impl Theme {
         Ok(theme)
     }
 
+    /// Whether every template is the built-in one. Only those are known
+    /// to output the large fragments (sidebar, bodies) unchanged, so only
+    /// then may the renderer splice them in after rendering (see
+    /// [`crate::slots`]); a theme's own template might filter them.
+    pub fn templates_are_builtin(&self) -> bool {
+        self.origins
+            .iter()
+            .all(|(_, origin)| origin.starts_with("(built-in theme)/"))
+    }
+
     /// Tells the templates where the Atom feed is (`None`: the site has
     /// none), for `<link rel="alternate">`. Templates see `assets.script`,
     /// `assets.search` (paths from the site root) and `assets.feed`.

@@ -937,3 +937,44 @@ fn site_has_start_print_and_search() {
         }
     }
 }
+
+/// The built-in theme splices the sidebar and the bodies in after tera has
+/// rendered a page (src/slots.rs); a theme's own templates must still get
+/// them as they are, so that their filters apply.
+#[test]
+fn a_themes_own_templates_get_the_sidebar_and_bodies_as_they_are() {
+    let (_tmp, book) = copy_fixture("good");
+    let builtin = |f: &str| fs::read_to_string(repo_root().join("themes/default").join(f)).unwrap();
+    let dir = book.join("themes/default");
+    fs::create_dir_all(&dir).unwrap();
+    let themed = r#"replace(from="<p>", to="<p class=\"themed\">") | safe"#;
+    for (file, from, to) in [
+        (
+            "page.html",
+            "page.body | safe",
+            format!("page.body | {themed}"),
+        ),
+        ("print.html", "s.body | safe", format!("s.body | {themed}")),
+        (
+            "base.html",
+            "base.nav | safe",
+            r#"base.nav | replace(from="<ul", to="<ul data-themed") | safe"#.to_owned(),
+        ),
+    ] {
+        let text = builtin(file);
+        assert!(text.contains(from), "{file} has {from}");
+        fs::write(dir.join(file), text.replace(from, &to)).unwrap();
+    }
+    let site = build(&book);
+    assert_eq!(site.run.code, 0, "{}", site.run.stderr);
+    let page = site.read("define/purpose/index.html");
+    assert!(page.contains("<ul data-themed class=\"nav\">"), "{page}");
+    assert!(main_of(&page).contains("<p class=\"themed\">"), "{page}");
+    assert!(!page.contains('\u{E000}'), "no marker left: {page}");
+    let print = site.read("print/index.html");
+    assert!(print.contains("<p class=\"themed\">"), "{print}");
+    // A page the theme did not change keeps its plain paragraphs.
+    let member = site.read("members/luka/index.html");
+    assert!(member.contains("<ul data-themed class=\"nav\">"));
+    assert!(!main_of(&member).contains("themed"), "{member}");
+}

@@ -1,0 +1,179 @@
+//! Large HTML fragments (the sidebar, Markdown bodies, the print page's
+//! sections) stand in a template's context as short markers and are
+//! spliced into the rendered page afterwards. tera would otherwise copy
+//! each of them into its own values and again into its output: for the
+//! print page of a 10,000-page handbook that is three copies of 40 MB at
+//! once. Fragments can also be made only while splicing ([`Slots::later`]),
+//! in parallel and a batch at a time, so that they are never all held.
+//!
+//! A theme's template may do anything with a value, including dropping or
+//! filtering it; when a marker does not come out exactly once and intact,
+//! [`Slots::splice`] says so and the caller renders the page again with
+//! slots off (the fragments themselves in the context).
+
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Private-use characters: HTML escaping leaves them alone, so a marker
+/// survives `| safe` and autoescaping alike.
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+const TAG: &str = "copbook-slot:";
+
+/// How many deferred fragments are made at once while splicing.
+const BATCH: usize = 256;
+
+enum Part<K> {
+    Html(String),
+    Later(K),
+}
+
+/// The fragments of one page being rendered.
+pub struct Slots<K> {
+    on: bool,
+    parts: RefCell<Vec<Part<K>>>,
+}
+
+impl<K: Copy + Send + Sync> Slots<K> {
+    /// With `on` false, every fragment goes into the context as it is.
+    pub fn new(on: bool) -> Self {
+        Slots {
+            on,
+            parts: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn marker(&self, part: Part<K>) -> String {
+        let mut parts = self.parts.borrow_mut();
+        let n = parts.len();
+        parts.push(part);
+        format!("{OPEN}{TAG}{n}{CLOSE}")
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// `html` itself, or a marker standing for it.
+    pub fn html(&self, html: String) -> String {
+        if self.on {
+            self.marker(Part::Html(html))
+        } else {
+            html
+        }
+    }
+
+    /// A marker for a fragment made from `key` while splicing, or `None`
+    /// when slots are off (the caller makes the fragment now).
+    pub fn later(&self, key: K) -> Option<String> {
+        self.on.then(|| self.marker(Part::Later(key)))
+    }
+
+    /// The rendered `page` with each marker replaced by its fragment
+    /// (deferred ones made by `make`, in parallel batches). `None` when the
+    /// template did not output every marker exactly once.
+    pub fn splice(self, page: &str, make: impl Fn(K) -> String + Sync) -> Option<String> {
+        let parts = self.parts.into_inner();
+        if parts.is_empty() {
+            return Some(page.to_owned());
+        }
+        let found = find_markers(page, parts.len())?;
+        let html_len: usize = parts
+            .iter()
+            .map(|p| match p {
+                Part::Html(h) => h.len(),
+                Part::Later(_) => 0,
+            })
+            .sum();
+        let mut out = String::with_capacity(page.len() + html_len);
+        let mut pending: Vec<(&str, K)> = Vec::new();
+        let flush = |out: &mut String, pending: &mut Vec<(&str, K)>| {
+            let made: Vec<String> = pending.par_iter().map(|&(_, k)| make(k)).collect();
+            for ((before, _), html) in pending.drain(..).zip(made) {
+                out.push_str(before);
+                out.push_str(&html);
+            }
+        };
+        let mut pos = 0;
+        for (start, end, n) in found {
+            let before = &page[pos..start];
+            pos = end;
+            match &parts[n] {
+                Part::Html(h) => {
+                    flush(&mut out, &mut pending);
+                    out.push_str(before);
+                    out.push_str(h);
+                }
+                Part::Later(k) => {
+                    pending.push((before, *k));
+                    if pending.len() >= BATCH {
+                        flush(&mut out, &mut pending);
+                    }
+                }
+            }
+        }
+        flush(&mut out, &mut pending);
+        out.push_str(&page[pos..]);
+        Some(out)
+    }
+}
+
+/// Every marker of `page` as (start, end, part), in page order, when each
+/// of the `count` parts occurs exactly once.
+fn find_markers(page: &str, count: usize) -> Option<Vec<(usize, usize, usize)>> {
+    let first = OPEN.to_string();
+    let first = first.as_bytes()[0];
+    let b = page.as_bytes();
+    let mut seen = vec![false; count];
+    let mut found = Vec::with_capacity(count);
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(first, &b[i..]) {
+        let start = i + p;
+        i = start + 1;
+        let Some(rest) = page[start..]
+            .strip_prefix(OPEN)
+            .and_then(|r| r.strip_prefix(TAG))
+        else {
+            continue;
+        };
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let n: usize = rest[..digits].parse().ok()?;
+        if !rest[digits..].starts_with(CLOSE) || n >= count || seen[n] {
+            return None;
+        }
+        seen[n] = true;
+        let end = start + OPEN.len_utf8() + TAG.len() + digits + CLOSE.len_utf8();
+        found.push((start, end, n));
+        i = end;
+    }
+    seen.iter().all(|&s| s).then_some(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splices_fragments_in_place_and_refuses_a_lost_or_doubled_marker() {
+        let slots: Slots<u32> = Slots::new(true);
+        let a = slots.html("<p>A</p>".into());
+        let b = slots.later(7).expect("on");
+        let page = format!("<main>{a}<div>{b}</div></main>");
+        let out = slots.splice(&page, |k| format!("<i>{k}</i>"));
+        assert_eq!(
+            out.as_deref(),
+            Some("<main><p>A</p><div><i>7</i></div></main>")
+        );
+
+        let slots: Slots<u32> = Slots::new(true);
+        let a = slots.html("x".into());
+        assert_eq!(slots.splice(&format!("{a}{a}"), |_| String::new()), None);
+        let slots: Slots<u32> = Slots::new(true);
+        let _ = slots.html("x".into());
+        assert_eq!(slots.splice("dropped", |_| String::new()), None);
+
+        let off: Slots<u32> = Slots::new(false);
+        assert_eq!(off.html("as is".into()), "as is");
+        assert_eq!(off.later(1), None);
+    }
+}
