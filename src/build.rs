@@ -119,10 +119,21 @@ pub fn render_site(
     out_dir: &str,
     put: &Put<'_>,
 ) -> Result<Rendered, RenderError> {
-    use crate::linkcheck::PageScan;
+    use crate::linkcheck::{Known, PageScan};
     let renderer = Renderer::new(hb, theme)
         .map_err(|d| RenderError::Templates(vec![d]))?
         .with_changes(changes);
+    let extra = extra_files(hb, theme, changes);
+    let mut known_paths = renderer.output_paths();
+    known_paths.extend(extra.iter().map(|f| f.path.clone()));
+    let known = Known::new(
+        known_paths
+            .iter()
+            .map(String::as_str)
+            .chain(hb.assets.iter().map(|(_, out)| out.as_str()))
+            .chain(["handbook.json"]),
+        &hb.config.site_url,
+    );
     // Each page is scanned for the link check before it is handed on.
     let emit = |f: OutFile| -> std::io::Result<(String, Option<PageScan>)> {
         let scan = f
@@ -130,19 +141,11 @@ pub fn render_site(
             .ends_with(".html")
             .then(|| std::str::from_utf8(&f.bytes).ok())
             .flatten()
-            .map(|html| PageScan::new(&f.path, html));
+            .map(|html| PageScan::new(&f.path, html, Some(&known)));
         let path = f.path.clone();
         put(f)?;
         Ok((path, scan))
     };
-    let mut extra = theme
-        .files()
-        .into_iter()
-        .map(|(path, bytes)| OutFile {
-            path: path.to_owned(),
-            bytes: bytes.to_vec(),
-        })
-        .collect::<Vec<_>>();
     // The search index and handbook.json only read the handbook: they are
     // made beside the pages.
     let (pages, side) = rayon::join(
@@ -163,30 +166,6 @@ pub fn render_site(
         },
     );
     let pages = pages.map_err(RenderError::Templates)?;
-    // The sitemap protocol wants absolute URLs: only with a full site-url.
-    if crate::feed::is_full_url(&hb.config.site_url) {
-        extra.push(OutFile {
-            path: "sitemap.xml".into(),
-            bytes: crate::feed::sitemap(hb).into_bytes(),
-        });
-    }
-    if let Some(changes) = changes {
-        extra.push(OutFile {
-            path: "feed.xml".into(),
-            bytes: crate::feed::atom(hb, changes).into_bytes(),
-        });
-    }
-    extra.extend(crate::meetings::calendar_files(hb));
-    extra.push(OutFile {
-        path: ".nojekyll".into(),
-        bytes: Vec::new(),
-    });
-    if let Some(cname) = &hb.config.cname {
-        extra.push(OutFile {
-            path: "CNAME".into(),
-            bytes: format!("{}\n", cname.trim()).into_bytes(),
-        });
-    }
     let extra: Vec<_> = extra.into_iter().map(&emit).collect();
     let mut paths = Vec::new();
     let mut scans = Vec::new();
@@ -212,6 +191,49 @@ pub fn render_site(
         pages: scans.len(),
         links,
     })
+}
+
+/// Every file of the site besides its pages, the search index and
+/// handbook.json: the theme's assets, sitemap, feed, calendars, and the
+/// files GitHub Pages reads.
+fn extra_files(
+    hb: &Handbook,
+    theme: &Theme,
+    changes: Option<&std::collections::HashMap<String, crate::feed::Change>>,
+) -> Vec<OutFile> {
+    let mut extra = theme
+        .files()
+        .into_iter()
+        .map(|(path, bytes)| OutFile {
+            path: path.to_owned(),
+            bytes: bytes.to_vec(),
+        })
+        .collect::<Vec<_>>();
+    // The sitemap protocol wants absolute URLs: only with a full site-url.
+    if crate::feed::is_full_url(&hb.config.site_url) {
+        extra.push(OutFile {
+            path: "sitemap.xml".into(),
+            bytes: crate::feed::sitemap(hb).into_bytes(),
+        });
+    }
+    if let Some(changes) = changes {
+        extra.push(OutFile {
+            path: "feed.xml".into(),
+            bytes: crate::feed::atom(hb, changes).into_bytes(),
+        });
+    }
+    extra.extend(crate::meetings::calendar_files(hb));
+    extra.push(OutFile {
+        path: ".nojekyll".into(),
+        bytes: Vec::new(),
+    });
+    if let Some(cname) = &hb.config.cname {
+        extra.push(OutFile {
+            path: "CNAME".into(),
+            bytes: format!("{}\n", cname.trim()).into_bytes(),
+        });
+    }
+    extra
 }
 
 /// A rendered site held in memory, with the diagnostics of its build.

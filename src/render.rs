@@ -336,6 +336,14 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The output path of every page, before rendering any.
+    pub fn output_paths(&self) -> Vec<String> {
+        self.jobs()
+            .into_iter()
+            .map(|j| output_file(&self.url_of(j)))
+            .collect()
+    }
+
     /// Renders the page at output path `path` again, if there is one.
     pub fn render_path(&self, path: &str) -> Option<OutFile> {
         let job = self
@@ -633,7 +641,10 @@ impl<'a> Renderer<'a> {
                     id,
                     title: hb.title(key),
                     level,
-                    body: slots.later(key).unwrap_or_default(),
+                    // HTML is rarely over twice its Markdown.
+                    body: slots
+                        .later(key, hb.doc(key).map_or(0, |d| 2 * hb.body(d).len()))
+                        .unwrap_or_default(),
                     open,
                 };
                 (key, section)

@@ -25,7 +25,8 @@ const BATCH: usize = 256;
 
 enum Part<K> {
     Html(String),
-    Later(K),
+    /// Made while splicing; with an estimate of its length.
+    Later(K, usize),
 }
 
 /// The fragments of one page being rendered.
@@ -64,9 +65,13 @@ impl<K: Copy + Send + Sync> Slots<K> {
     }
 
     /// A marker for a fragment made from `key` while splicing, or `None`
-    /// when slots are off (the caller makes the fragment now).
-    pub fn later(&self, key: K) -> Option<String> {
-        self.on.then(|| self.marker(Part::Later(key)))
+    /// when slots are off (the caller makes the fragment now). `estimate`
+    /// is its expected length: the page is allocated once, at its full
+    /// size, instead of doubling (and copying) as it grows. Reserved but
+    /// unwritten memory costs nothing, so an estimate on the high side is
+    /// the cheap error.
+    pub fn later(&self, key: K, estimate: usize) -> Option<String> {
+        self.on.then(|| self.marker(Part::Later(key, estimate)))
     }
 
     /// The rendered `page` with each marker replaced by its fragment
@@ -82,7 +87,7 @@ impl<K: Copy + Send + Sync> Slots<K> {
             .iter()
             .map(|p| match p {
                 Part::Html(h) => h.len(),
-                Part::Later(_) => 0,
+                Part::Later(_, estimate) => *estimate,
             })
             .sum();
         let mut out = String::with_capacity(page.len() + html_len);
@@ -104,7 +109,7 @@ impl<K: Copy + Send + Sync> Slots<K> {
                     out.push_str(before);
                     out.push_str(h);
                 }
-                Part::Later(k) => {
+                Part::Later(k, _) => {
                     pending.push((before, *k));
                     if pending.len() >= BATCH {
                         flush(&mut out, &mut pending);
@@ -157,7 +162,7 @@ mod tests {
     fn splices_fragments_in_place_and_refuses_a_lost_or_doubled_marker() {
         let slots: Slots<u32> = Slots::new(true);
         let a = slots.html("<p>A</p>".into());
-        let b = slots.later(7).expect("on");
+        let b = slots.later(7, 10).expect("on");
         let page = format!("<main>{a}<div>{b}</div></main>");
         let out = slots.splice(&page, |k| format!("<i>{k}</i>"));
         assert_eq!(
@@ -174,6 +179,6 @@ mod tests {
 
         let off: Slots<u32> = Slots::new(false);
         assert_eq!(off.html("as is".into()), "as is");
-        assert_eq!(off.later(1), None);
+        assert_eq!(off.later(1, 0), None);
     }
 }
