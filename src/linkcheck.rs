@@ -148,14 +148,25 @@ pub struct Known<'a> {
 
 impl<'a> Known<'a> {
     pub fn new(paths: impl Iterator<Item = &'a str>, site_url: &'a str) -> Self {
+        let mut set = FastSet::default();
+        for p in paths {
+            set.insert(p);
+            // `x/index.html` is also the folder `x/` (and the root `""`).
+            if let Some(dir) = p.strip_suffix("index.html") {
+                if dir.is_empty() || dir.ends_with('/') {
+                    set.insert(dir);
+                }
+            }
+        }
         Known {
-            paths: paths.collect(),
+            paths: set,
             site: SiteUrl::new(site_url),
         }
     }
 
     /// Whether the link `href` on `page` (whose sorted ids are `ids`)
-    /// surely works: [`lookup`] would find no problem with it.
+    /// surely works: [`lookup`] would find no problem with it. Allocates
+    /// nothing in the common case; it runs for every link of every page.
     fn settles(&self, page: &str, dir: Dir<'_>, href: &str, ids: &[Cow<'_, str>]) -> bool {
         let link = if href.is_empty() || href.starts_with(['#', '?']) {
             Link::Internal {
@@ -170,14 +181,8 @@ impl<'a> Known<'a> {
             Link::LeavesSite => return false,
             Link::Internal { path, anchor } => (path, anchor),
         };
-        let file = if path.is_empty() || path.ends_with('/') {
-            Cow::Owned(format!("{path}index.html"))
-        } else if self.paths.contains(path.as_ref()) {
-            path
-        } else {
-            Cow::Owned(format!("{path}/index.html"))
-        };
-        if !self.paths.contains(file.as_ref()) {
+        // `x` for a folder `x/` is rare: the whole-site check has it.
+        if !self.paths.contains(path.as_ref()) {
             return false;
         }
         match anchor
@@ -185,9 +190,13 @@ impl<'a> Known<'a> {
             .filter(|a| !a.is_empty() && !a.starts_with(":~:") && !a.eq_ignore_ascii_case("top"))
         {
             None => true,
-            Some(a) if file == page => ids.binary_search_by(|id| id.as_ref().cmp(a)).is_ok(),
-            // An anchor on another page: that page's ids are not known yet.
-            Some(_) => false,
+            Some(a) => {
+                let here = path == page
+                    || ((path.is_empty() || path.ends_with('/'))
+                        && page.strip_suffix("index.html") == Some(path.as_ref()));
+                // An anchor on another page: its ids are not known yet.
+                here && ids.binary_search_by(|id| id.as_ref().cmp(a)).is_ok()
+            }
         }
     }
 }
