@@ -151,18 +151,14 @@ impl Staging {
     /// folder first. Safe to call from several threads at once.
     pub fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
         let target = self.dir.join(path);
-        if let Some(d) = target.parent() {
-            fs::create_dir_all(d)?;
-        }
+        make_parent(&target)?;
         fs::write(target, bytes)
     }
 
     /// Copies the file `src` to `out` (relative to the site root).
     pub fn copy(&self, src: &Path, out: &str) -> io::Result<()> {
         let target = self.dir.join(out);
-        if let Some(d) = target.parent() {
-            fs::create_dir_all(d)?;
-        }
+        make_parent(&target)?;
         fs::copy(src, target).map(drop)
     }
 
@@ -197,6 +193,21 @@ impl Staging {
             fs::remove_dir_all(old)?;
         }
         Ok(())
+    }
+}
+
+/// Makes the folder of `file`: one `mkdir` when its parent exists (every
+/// page has a folder of its own, so this runs once per page; with
+/// `create_dir_all` an existing folder costs a second call).
+fn make_parent(file: &Path) -> io::Result<()> {
+    let Some(d) = file.parent() else {
+        return Ok(());
+    };
+    match fs::create_dir(d) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir_all(d),
+        Err(e) => Err(e),
     }
 }
 
