@@ -12,6 +12,8 @@ use crate::urls::{normalize_site_url, slugify, split_order_prefix};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
 use toml::de::DeTable;
 
 /// Files larger than this are refused with an error rather than rendered:
@@ -25,7 +27,8 @@ pub const RECORD_DIRS: &[&str] = &["members", "roles", "norms", "cases", "meetin
 #[derive(Debug)]
 pub struct Loaded {
     pub root: PathBuf,
-    pub sources: Vec<Source>,
+    /// Shared, so that a cached file is not copied into every load.
+    pub sources: Vec<Arc<Source>>,
     pub config: BookConfig,
     pub home: Option<Home>,
     pub phases: Vec<Phase>,
@@ -55,6 +58,8 @@ enum Kind {
 }
 
 /// A file found by the walk, with what it is and its folder under content/.
+/// Everything but `path` follows from the path, so a parse cached by path
+/// stays valid as long as the file does.
 struct Found {
     kind: Kind,
     path: PathBuf,
@@ -63,6 +68,7 @@ struct Found {
     stem: String,
 }
 
+#[derive(Clone)]
 enum Parsed {
     Home(Home),
     Phase(Option<String>, Option<i64>, Option<String>, Doc),
@@ -132,7 +138,21 @@ pub fn configured_build_dir(root: &Path) -> String {
     parse_config(&src, &mut diags).map_or_else(|| "book".to_owned(), |c| c.build_dir)
 }
 
+/// Reads and parses the whole handbook.
 pub fn load(root: &Path) -> Result<Loaded, NotABook> {
+    load_with(root, None)
+}
+
+/// [`load`], re-reading only the files of `content/` whose size or
+/// modification time changed since the last load with this cache (or that
+/// were [`LoadCache::forget`]-ten). The result, diagnostics included, is
+/// what [`load`] would give.
+pub fn load_cached(root: &Path, cache: &mut LoadCache) -> Result<Loaded, NotABook> {
+    load_with(root, Some(cache))
+}
+
+/// Walk → parse each file (from the cache when it has it) → assemble.
+fn load_with(root: &Path, cache: Option<&mut LoadCache>) -> Result<Loaded, NotABook> {
     let book_toml = root.join("book.toml");
     if !book_toml.is_file() {
         return Err(NotABook(format!(
@@ -146,7 +166,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
         Ok(text) => {
             let src = Source::new("book.toml".into(), text);
             let config = parse_config(&src, &mut diags);
-            sources.push(src);
+            sources.push(Arc::new(src));
             config
         }
         Err(d) => {
@@ -176,25 +196,10 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
     let (found, mut assets) = walk(root, &mut diags);
     let glossary = load_glossary(root, &mut assets, &mut sources, &mut diags);
 
-    let parsed: Vec<(Source, Option<Parsed>, Vec<Diagnostic>)> = found
-        .par_iter()
-        .map(|f| match read_text(&f.path, &f.rel) {
-            Ok(text) => {
-                let src = Source::new(f.rel.clone(), text);
-                let mut d = Vec::new();
-                let p = parse_file(f, &src, &mut d, false);
-                (src, p, d)
-            }
-            Err(e) => {
-                // Unreadable: keep a placeholder record so that references
-                // to it do not turn one mistake into many.
-                let src = Source::new(f.rel.clone(), String::new());
-                let mut d = vec![e];
-                let p = parse_file(f, &src, &mut d, true);
-                (src, p, d)
-            }
-        })
-        .collect();
+    let parsed: Vec<ParsedFile> = match cache {
+        None => found.par_iter().map(parse_found).collect(),
+        Some(cache) => cache.parse_all(&found),
+    };
 
     let mut loaded = Loaded {
         root: root.to_owned(),
@@ -216,10 +221,16 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
     // Phases: every folder that holds a page or a `_phase.md`.
     let mut phase_index: HashMap<String, usize> = HashMap::new();
     let mut pending_pages = Vec::new();
-    for (f, (src, parsed, d)) in found.iter().zip(parsed) {
+    for (
+        f,
+        ParsedFile {
+            src, parsed, diags, ..
+        },
+    ) in found.iter().zip(parsed)
+    {
         let file = loaded.sources.len();
         loaded.sources.push(src);
-        loaded.diags.extend(d);
+        loaded.diags.extend(diags);
         let Some(parsed) = parsed else { continue };
         let mut phase_of = |dir: &str, loaded: &mut Loaded| -> usize {
             *phase_index.entry(dir.to_owned()).or_insert_with(|| {
@@ -290,7 +301,7 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
 fn load_glossary(
     root: &Path,
     assets: &mut Vec<(PathBuf, String)>,
-    sources: &mut Vec<Source>,
+    sources: &mut Vec<Arc<Source>>,
     diags: &mut Vec<Diagnostic>,
 ) -> crate::glossary::Glossary {
     let path = root.join(crate::glossary::PATH);
@@ -302,13 +313,154 @@ fn load_glossary(
         Ok(text) => {
             let src = Source::new(crate::glossary::PATH.into(), text);
             let g = crate::glossary::parse(&src, diags);
-            sources.push(src);
+            sources.push(Arc::new(src));
             g
         }
         Err(d) => {
             diags.push(d);
             crate::glossary::Glossary::default()
         }
+    }
+}
+
+/// One file of `content/` read and parsed on its own, with its
+/// diagnostics: the unit that `load` assembles, and that a [`LoadCache`]
+/// keeps between loads.
+#[derive(Clone)]
+struct ParsedFile {
+    src: Arc<Source>,
+    parsed: Option<Parsed>,
+    diags: Vec<Diagnostic>,
+    /// The file could be read (an unreadable one is not cached).
+    readable: bool,
+}
+
+fn parse_found(f: &Found) -> ParsedFile {
+    match read_text(&f.path, &f.rel) {
+        Ok(text) => {
+            let src = Source::new(f.rel.clone(), text);
+            let mut diags = Vec::new();
+            let parsed = parse_file(f, &src, &mut diags, false);
+            ParsedFile {
+                src: Arc::new(src),
+                parsed,
+                diags,
+                readable: true,
+            }
+        }
+        Err(e) => {
+            // Unreadable: keep a placeholder record so that references
+            // to it do not turn one mistake into many.
+            let src = Source::new(f.rel.clone(), String::new());
+            let mut diags = vec![e];
+            let parsed = parse_file(f, &src, &mut diags, true);
+            ParsedFile {
+                src: Arc::new(src),
+                parsed,
+                diags,
+                readable: false,
+            }
+        }
+    }
+}
+
+/// What identifies a version of a file without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Stamp {
+    pub(crate) fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+}
+
+/// A parsed file and the stamp its file had when it was read.
+type CacheEntry = (Stamp, Arc<ParsedFile>);
+
+/// The parsed files of `content/` from earlier loads, by path, each with
+/// the size and modification time it had when it was read. `serve` keeps
+/// one between rebuilds: a file whose stamp is unchanged is not read
+/// again. A file system whose clock is too coarse to see two quick saves
+/// of the same size is covered by [`LoadCache::forget`], which `serve`
+/// calls with every path the watcher reports.
+#[derive(Default)]
+pub struct LoadCache {
+    files: HashMap<PathBuf, CacheEntry>,
+    /// How many files the last load read (new or changed) and how many it
+    /// dropped (deleted since the load before).
+    read: usize,
+    dropped: usize,
+}
+
+impl LoadCache {
+    /// Forgets what is cached at or under each of `paths`, so that the
+    /// next load reads those files whatever their stamps say.
+    pub fn forget<'p>(&mut self, paths: impl IntoIterator<Item = &'p Path>) {
+        for p in paths {
+            self.files.retain(|cached, _| !cached.starts_with(p));
+        }
+    }
+
+    /// Files read by the last load (new, changed or unreadable ones).
+    pub fn read(&self) -> usize {
+        self.read
+    }
+
+    /// Files dropped by the last load because they are gone.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// Every found file parsed, from the cache when its stamp still holds;
+    /// the cache then holds exactly the found files.
+    fn parse_all(&mut self, found: &[Found]) -> Vec<ParsedFile> {
+        let results: Vec<(ParsedFile, Option<CacheEntry>)> = found
+            .par_iter()
+            .map(|f| {
+                // Stamped before reading: a save during the read leaves a
+                // stamp that differs next time, so the file is read again.
+                let stamp = Stamp::of(&f.path);
+                if let (Some(stamp), Some((was, file))) = (stamp, self.files.get(&f.path)) {
+                    if stamp == *was {
+                        return (ParsedFile::clone(file), None);
+                    }
+                }
+                let file = parse_found(f);
+                // A file that could not be read is read again next time.
+                let keep = stamp
+                    .filter(|_| file.readable)
+                    .map(|s| (s, Arc::new(file.clone())));
+                (file, keep)
+            })
+            .collect();
+        let mut files = HashMap::with_capacity(found.len());
+        let mut read = 0;
+        let mut parsed = Vec::with_capacity(found.len());
+        for (f, (file, fresh)) in found.iter().zip(results) {
+            let old = self.files.remove(&f.path);
+            match (fresh, old) {
+                (Some(entry), _) => {
+                    read += 1;
+                    files.insert(f.path.clone(), entry);
+                }
+                (None, Some(entry)) => {
+                    files.insert(f.path.clone(), entry);
+                }
+                (None, None) => read += 1,
+            }
+            parsed.push(file);
+        }
+        self.dropped = self.files.len();
+        self.read = read;
+        self.files = files;
+        parsed
     }
 }
 
@@ -671,7 +823,7 @@ fn parse_file(
     let doc = Doc {
         file: 0,
         body_start: split.body.start,
-        analysis: markdown::analyze(body),
+        analysis: Arc::new(markdown::analyze(body)),
         broken,
     };
     let start = Loc::START;
@@ -847,29 +999,31 @@ pub fn parse_text(rel: &str, text: String) -> Vec<Diagnostic> {
 /// `ana.md`), or two phase folders with the same slug, are an error.
 fn check_duplicate_slugs(l: &mut Loaded) {
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    let mut dup =
-        |key: (String, String), file: usize, l_sources: &[Source], diags: &mut Vec<Diagnostic>| {
-            if let Some(&first) = seen.get(&key) {
-                let url = if key.0.is_empty() {
-                    key.1.clone()
-                } else {
-                    format!("{}/{}", key.0, key.1)
-                };
-                diags.push(
-                    Diagnostic::error(
-                        l_sources[file].path.clone(),
-                        Loc::START,
-                        format!(
-                            "`{}` and this file both make the URL /{url}/",
-                            l_sources[first].path
-                        ),
-                    )
-                    .with_hint(Some("rename one of them".into())),
-                );
+    let mut dup = |key: (String, String),
+                   file: usize,
+                   l_sources: &[Arc<Source>],
+                   diags: &mut Vec<Diagnostic>| {
+        if let Some(&first) = seen.get(&key) {
+            let url = if key.0.is_empty() {
+                key.1.clone()
             } else {
-                seen.insert(key, file);
-            }
-        };
+                format!("{}/{}", key.0, key.1)
+            };
+            diags.push(
+                Diagnostic::error(
+                    l_sources[file].path.clone(),
+                    Loc::START,
+                    format!(
+                        "`{}` and this file both make the URL /{url}/",
+                        l_sources[first].path
+                    ),
+                )
+                .with_hint(Some("rename one of them".into())),
+            );
+        } else {
+            seen.insert(key, file);
+        }
+    };
     let mut diags = Vec::new();
     for m in &l.members {
         dup(

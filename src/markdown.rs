@@ -147,6 +147,11 @@ pub fn normalize_question(s: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
+        if word.is_ascii() {
+            // Most questions: no table lookups per character.
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            continue;
+        }
         for c in word.chars() {
             match c {
                 '\u{2018}' | '\u{2019}' => out.push('\''),

@@ -77,7 +77,7 @@ pub struct Rule {
     pub bymonthday: Vec<i8>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Meeting {
     pub id: String,
     pub title: String,

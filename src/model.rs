@@ -99,11 +99,13 @@ pub type FileId = usize;
 
 /// The Markdown body of a record: where it starts in its file and what the
 /// loader found in it (headings, links).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Doc {
     pub file: FileId,
     pub body_start: usize,
-    pub analysis: Analysis,
+    /// Shared, so that a cached file's analysis is not copied into every
+    /// load (see `load::LoadCache`).
+    pub analysis: std::sync::Arc<Analysis>,
     /// The file could not be read or its front matter not parsed; its
     /// error is already reported.
     pub broken: bool,
@@ -159,14 +161,14 @@ pub struct Repository {
     pub branch: String,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Home {
     pub title: Option<String>,
     pub doc: Doc,
 }
 
 /// A phase folder such as `01-define/`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Phase {
     /// Folder name, e.g. `01-define`.
     pub dir: String,
@@ -178,7 +180,7 @@ pub struct Phase {
     pub doc: Option<Doc>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Page {
     /// Index into the phases, in load order.
     pub phase: usize,
@@ -201,7 +203,7 @@ pub struct Page {
     pub loc: Loc,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Member {
     pub id: String,
     pub name: String,
@@ -214,7 +216,7 @@ pub struct Member {
     pub doc: Doc,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Role {
     pub id: String,
     pub title: String,
@@ -226,7 +228,7 @@ pub struct Role {
     pub loc: Loc,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Norm {
     pub id: String,
     pub title: String,
@@ -236,7 +238,7 @@ pub struct Norm {
     pub doc: Doc,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Case {
     pub id: String,
     pub member: Spanned<String>,

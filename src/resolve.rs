@@ -7,6 +7,7 @@ use crate::load::Loaded;
 use crate::markdown::{IdGen, github_id};
 use crate::model::*;
 use crate::source::{Loc, Source, Spanned};
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
 /// Any document of the site that comes from a file.
@@ -137,7 +138,7 @@ pub struct Urls {
 pub struct Handbook {
     urls: Urls,
     pub config: BookConfig,
-    pub sources: Vec<Source>,
+    pub sources: Vec<std::sync::Arc<Source>>,
     pub home: Option<Home>,
     /// Sorted by `order`, then folder name.
     pub phases: Vec<Phase>,
@@ -521,6 +522,25 @@ impl Handbook {
         self.by_path.get(path).copied()
     }
 
+    /// Whether the new text `src` of document `key` (its body starting at
+    /// `body_start`, analysed as `analysis`) changes neither its front
+    /// matter nor the shape of its body: see [`Self::apply_body_edit`].
+    pub fn is_body_edit(
+        &self,
+        key: DocKey,
+        src: &Source,
+        body_start: usize,
+        analysis: &crate::markdown::Analysis,
+    ) -> bool {
+        let Some(doc) = self.doc(key) else {
+            return false;
+        };
+        let old = &self.sources[doc.file].text;
+        let same_front =
+            doc.body_start == body_start && old.get(..body_start) == src.text.get(..body_start);
+        !doc.broken && same_front && doc.analysis.same_shape(analysis)
+    }
+
     /// Replaces one file's body after an edit that changed neither its
     /// front matter nor the shape of its body (see `Analysis::same_shape`):
     /// every resolved fact stays true, so nothing needs resolving again.
@@ -532,17 +552,13 @@ impl Handbook {
         body_start: usize,
         analysis: crate::markdown::Analysis,
     ) -> bool {
-        let Some(doc) = self.doc(key) else {
-            return false;
-        };
-        let file = doc.file;
-        let old = &self.sources[file].text;
-        let same_front =
-            doc.body_start == body_start && old.get(..body_start) == src.text.get(..body_start);
-        if doc.broken || !same_front || !doc.analysis.same_shape(&analysis) {
+        if !self.is_body_edit(key, &src, body_start, &analysis) {
             return false;
         }
-        self.sources[file] = src;
+        let Some(file) = self.doc(key).map(|d| d.file) else {
+            return false;
+        };
+        self.sources[file] = std::sync::Arc::new(src);
         let doc = match key {
             DocKey::Home => self.home.as_mut().map(|h| &mut h.doc),
             DocKey::Phase(i) => self.phases[i].doc.as_mut(),
@@ -553,7 +569,7 @@ impl Handbook {
             DocKey::Case(i) => Some(&mut self.cases[i].doc),
         };
         if let Some(doc) = doc {
-            doc.analysis = analysis;
+            doc.analysis = std::sync::Arc::new(analysis);
         }
         true
     }
@@ -713,18 +729,29 @@ fn rel_to(root: &std::path::Path, p: &std::path::Path) -> String {
 }
 
 fn questions_of(questions: &[Spanned<String>], doc: &Doc) -> Vec<Question> {
-    let mut idgen = IdGen::default();
-    for h in &doc.analysis.headings {
-        idgen.unique(h.id.clone());
-    }
+    // Ids for questions without a heading must not collide with the
+    // headings' ids; the id generator is made only when one needs it.
+    let mut idgen: Option<IdGen> = None;
     questions
         .iter()
         .map(|q| {
             let heading = doc.analysis.question_heading(&q.value);
+            let id = match heading {
+                Some(h) => h.id.clone(),
+                None => idgen
+                    .get_or_insert_with(|| {
+                        let mut g = IdGen::default();
+                        for h in &doc.analysis.headings {
+                            g.unique(h.id.clone());
+                        }
+                        g
+                    })
+                    .unique(github_id(&q.value)),
+            };
             Question {
                 text: q.value.clone(),
                 loc: q.loc,
-                id: heading.map_or_else(|| idgen.unique(github_id(&q.value)), |h| h.id.clone()),
+                id,
                 in_body: heading.is_some(),
                 answered: heading.is_some_and(|h| h.has_content),
             }
@@ -815,7 +842,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
 
     let page_questions: Vec<Vec<Question>> = l
         .pages
-        .iter()
+        .par_iter()
         .map(|p| questions_of(&p.questions, &p.doc))
         .collect();
     let case_questions: Vec<Vec<Question>> = l
@@ -1007,28 +1034,39 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         case_member.push(m);
     }
 
-    // Body links.
+    // Body links, looked up in parallel, then recorded in order.
     let keys: Vec<DocKey> = hb.documents();
-    for &key in &keys {
-        let Some(doc) = hb.doc(key) else { continue };
-        let src = &hb.sources[doc.file];
-        for link in &doc.analysis.links {
-            match hb.resolve_link(key, &link.target, link.wiki) {
-                Ok(t) => {
-                    if let Dest::Doc(to) = t.dest {
-                        refer(to, key);
-                    }
-                }
-                Err((msg, hint)) => {
-                    diags.push(
-                        Diagnostic::error(
-                            src.path.clone(),
-                            src.loc(doc.body_start + link.offset),
-                            msg,
-                        )
-                        .with_hint(hint),
-                    );
-                }
+    let looked_up: Vec<Vec<Result<Option<DocKey>, Diagnostic>>> = keys
+        .par_iter()
+        .map(|&key| {
+            let Some(doc) = hb.doc(key) else {
+                return Vec::new();
+            };
+            let src = &hb.sources[doc.file];
+            doc.analysis
+                .links
+                .iter()
+                .map(|link| match hb.resolve_link(key, &link.target, link.wiki) {
+                    Ok(t) => Ok(match t.dest {
+                        Dest::Doc(to) => Some(to),
+                        _ => None,
+                    }),
+                    Err((msg, hint)) => Err(Diagnostic::error(
+                        src.path.clone(),
+                        src.loc(doc.body_start + link.offset),
+                        msg,
+                    )
+                    .with_hint(hint)),
+                })
+                .collect()
+        })
+        .collect();
+    for (&key, links) in keys.iter().zip(looked_up) {
+        for link in links {
+            match link {
+                Ok(Some(to)) => refer(to, key),
+                Ok(None) => {}
+                Err(d) => diags.push(d),
             }
         }
     }
