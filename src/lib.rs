@@ -10,6 +10,7 @@ pub mod diag;
 pub mod external;
 pub mod feed;
 pub mod fields;
+pub mod fingerprint;
 pub mod frontmatter;
 pub mod glossary;
 pub mod linkcheck;

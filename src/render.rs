@@ -13,6 +13,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 use tera::Context;
 
 /// One file of the output site.
@@ -217,6 +219,10 @@ fn unanswered_note(owner: Option<&Link<'_>>) -> String {
     format!("<p class=\"unanswered\"><strong>Not answered yet.</strong>{ask}</p>\n")
 }
 
+/// The print page's output file: the one page [`Renderer::fingerprints`]
+/// leaves out.
+pub const PRINT_FILE: &str = "print/index.html";
+
 /// What to render: each document, the index pages and the 404 page.
 #[derive(Clone, Copy, Debug)]
 enum Job {
@@ -225,21 +231,36 @@ enum Job {
     NotFound,
 }
 
+/// What a renderer makes of a page: its HTML, or a fingerprint of
+/// everything its HTML is made from (see [`Renderer::fingerprints`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Html,
+    Fingerprint,
+}
+
+/// A sidebar variant, made on first use: a page renders only the variants
+/// it shows, so rendering one page does not render sixty sidebars.
+type NavCell = OnceLock<Result<String, Diagnostic>>;
+
 pub struct Renderer<'a> {
     hb: &'a Handbook,
     theme: &'a Theme,
     /// Sidebar HTML per folder depth and expanded phase window.
-    navs: HashMap<NavKey, String>,
+    navs: HashMap<NavKey, NavCell>,
     /// The sidebar of the 404 page, with absolute links.
-    nav_404: String,
+    nav_404: NavCell,
     prev_next: HashMap<DocKey, (Option<DocKey>, Option<DocKey>)>,
     /// The last commit of each source file, when the book is in git.
     changes: Option<&'a HashMap<String, crate::feed::Change>>,
+    mode: Mode,
+    /// What the glossary links of bodies depend on, hashed once.
+    glossary_hash: OnceLock<u64>,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(hb: &'a Handbook, theme: &'a Theme) -> Result<Self, Diagnostic> {
-        // Every sidebar variant any page needs, rendered once each.
+        // Every sidebar variant any page needs, each rendered on first use.
         let mut keys: Vec<NavKey> = (0..3).map(|depth| NavKey { depth, open: None }).collect();
         for pi in 0..hb.phases.len() {
             keys.push(NavKey {
@@ -252,14 +273,7 @@ impl<'a> Renderer<'a> {
                 open: Some((pi, c)),
             }));
         }
-        let navs = keys
-            .into_par_iter()
-            .map(|k| render_nav(hb, theme, &"x/".repeat(k.depth), k.open).map(|html| (k, html)))
-            .collect::<Result<HashMap<_, _>, _>>()?;
-        let nav_404 = render_nav(hb, theme, "", None)?
-            .replace("href=\"./\"", "href=\"__ROOT__\"")
-            .replace("href=\"", "href=\"__ROOT__")
-            .replace("__ROOT____ROOT__", "__ROOT__");
+        let navs = keys.into_iter().map(|k| (k, NavCell::new())).collect();
         let mut prev_next = HashMap::new();
         let mut chain = |seq: Vec<DocKey>| {
             for (i, k) in seq.iter().enumerate() {
@@ -276,10 +290,49 @@ impl<'a> Renderer<'a> {
             hb,
             theme,
             navs,
-            nav_404,
+            nav_404: NavCell::new(),
             prev_next,
             changes: None,
+            mode: Mode::Html,
+            glossary_hash: OnceLock::new(),
         })
+    }
+
+    /// The sidebar variant `key` (empty for a variant no page has).
+    fn nav(&self, key: NavKey) -> Result<String, Diagnostic> {
+        let Some(cell) = self.navs.get(&key) else {
+            return Ok(String::new());
+        };
+        cell.get_or_init(|| {
+            let from = "x/".repeat(key.depth);
+            match self.mode {
+                Mode::Html => render_nav(self.hb, self.theme, &from, key.open),
+                Mode::Fingerprint => Ok(fingerprint_of("nav", &nav_ctx(self.hb, &from, key.open))),
+            }
+        })
+        .clone()
+    }
+
+    /// The 404 page's sidebar, its links starting with `__ROOT__`.
+    fn nav_404(&self) -> Result<String, Diagnostic> {
+        self.nav_404
+            .get_or_init(|| match self.mode {
+                Mode::Html => Ok(render_nav(self.hb, self.theme, "", None)?
+                    .replace("href=\"./\"", "href=\"__ROOT__\"")
+                    .replace("href=\"", "href=\"__ROOT__")
+                    .replace("__ROOT____ROOT__", "__ROOT__")),
+                Mode::Fingerprint => Ok(fingerprint_of("nav404", &nav_ctx(self.hb, "", None))),
+            })
+            .clone()
+    }
+
+    /// Every sidebar variant, rendered in parallel; the first error.
+    fn all_navs(&self) -> Result<(), Diagnostic> {
+        let keys: Vec<NavKey> = self.navs.keys().copied().collect();
+        keys.into_par_iter()
+            .map(|k| self.nav(k).map(drop))
+            .collect::<Result<(), _>>()?;
+        self.nav_404().map(drop)
     }
 
     fn jobs(&self) -> Vec<Job> {
@@ -304,6 +357,60 @@ impl<'a> Renderer<'a> {
         self.render_job(Job::Doc(key))
     }
 
+    /// The fingerprint of every page but the print page, by output path.
+    /// A fingerprint hashes the page's template name and its whole template
+    /// context, in which each Markdown body stands as a hash of what its
+    /// HTML is made from and the sidebar as a hash of its own context.
+    /// Under one theme and one book.toml, a page whose fingerprint is
+    /// unchanged renders to the same bytes, so `serve` renders again only
+    /// the pages whose fingerprint changed. The print page is left out: it
+    /// holds every body, so any edit changes it (see [`PRINT_FILE`]).
+    pub fn fingerprints(hb: &Handbook, theme: &Theme) -> Result<Vec<(String, u64)>, Diagnostic> {
+        let mut r = Renderer::new(hb, theme)?;
+        r.mode = Mode::Fingerprint;
+        r.jobs()
+            .into_par_iter()
+            .filter(|j| !matches!(j, Job::Index(IndexPage::Print)))
+            .map(|j| {
+                // Fingerprints stand in for the fragments: no slots.
+                let inline = Slots::new(false);
+                r.with_context(j, &inline, |url, template, base, data, site| {
+                    let fingerprint = crate::fingerprint::of(template, &(base, data, site));
+                    (output_file(url), fingerprint)
+                })
+            })
+            .collect()
+    }
+
+    /// Renders, in parallel, the pages whose output path `wanted` accepts.
+    pub fn render_pages(
+        &self,
+        wanted: impl Fn(&str) -> bool + Sync,
+    ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+        let jobs: Vec<Job> = self
+            .jobs()
+            .into_iter()
+            .filter(|&j| wanted(&output_file(&self.url_of(j))))
+            .collect();
+        let results: Vec<Result<OutFile, Diagnostic>> =
+            jobs.into_par_iter().map(|j| self.render_job(j)).collect();
+        let mut files = Vec::with_capacity(results.len());
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        for r in results {
+            match r {
+                Ok(f) => files.push(f),
+                // A broken sidebar fails every page that shows it: once.
+                Err(e) if errors.contains(&e) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(files)
+        } else {
+            Err(errors)
+        }
+    }
+
     /// Renders every page in parallel. Errors are template errors.
     pub fn render_all(&self) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
         self.render_each(|f| f)
@@ -316,6 +423,8 @@ impl<'a> Renderer<'a> {
         &self,
         each: impl Fn(OutFile) -> T + Sync + Send,
     ) -> Result<Vec<T>, Vec<Diagnostic>> {
+        // A broken sidebar is one error, not one per page.
+        self.all_navs().map_err(|d| vec![d])?;
         let results: Vec<Result<T, Diagnostic>> = self
             .jobs()
             .into_par_iter()
@@ -379,12 +488,43 @@ impl<'a> Renderer<'a> {
         job: Job,
         slots: Slots<DocKey>,
     ) -> Result<Option<OutFile>, Diagnostic> {
+        let (url, html) =
+            self.with_context(job, &slots, |url, template, base, data, site| {
+                let mut ctx = Context::new();
+                ctx.insert("base", base);
+                ctx.insert("page", data);
+                ctx.insert("site", site);
+                self.theme
+                    .render(template, &ctx)
+                    .map(|html| (url.to_owned(), html))
+            })??;
+        let mut html = html;
+        if slots.is_on() {
+            match slots.splice(&html, |key| self.print_body(key, &url)) {
+                Some(spliced) => html = spliced,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(OutFile {
+            path: output_file(&url),
+            bytes: html.into_bytes(),
+        }))
+    }
+
+    /// Builds the template context of `job` and hands it to `f` with the
+    /// page's URL and template.
+    fn with_context<R>(
+        &self,
+        job: Job,
+        slots: &Slots<DocKey>,
+        f: impl FnOnce(&str, &str, &Base<'_>, &PageData<'_>, &SiteCtx<'_>) -> R,
+    ) -> Result<R, Diagnostic> {
         let hb = self.hb;
         let url = self.url_of(job);
         // The 404 page is served at any depth, so its links are absolute.
         let (root, nav) = if let Job::NotFound = job {
             let root = hb.config.site_url.clone();
-            (root.clone(), self.nav_404.replace("__ROOT__", &root))
+            (root.clone(), self.nav_404()?.replace("__ROOT__", &root))
         } else {
             let depth = url.matches('/').count().min(2);
             let open = match job {
@@ -398,11 +538,7 @@ impl<'a> Renderer<'a> {
                 }
                 _ => None,
             };
-            let nav = self
-                .navs
-                .get(&NavKey { depth, open })
-                .cloned()
-                .unwrap_or_default();
+            let nav = self.nav(NavKey { depth, open })?;
             (root_prefix(&url), nav)
         };
         let home = if root.is_empty() {
@@ -424,7 +560,7 @@ impl<'a> Renderer<'a> {
                 href
             }
         };
-        let (title, template, data) = self.page_data(job, &link, &url, &slots);
+        let (title, template, data) = self.page_data(job, &link, &url, slots);
         let crumbs = self
             .crumbs(job, &link)
             .into_iter()
@@ -477,21 +613,7 @@ impl<'a> Renderer<'a> {
                 .and_then(|src| self.changes?.get(src))
                 .and_then(|c| c.date.get(..10)),
         };
-        let mut ctx = Context::new();
-        ctx.insert("base", &base);
-        ctx.insert("page", &data);
-        ctx.insert("site", &self.site_ctx());
-        let mut html = self.theme.render(template, &ctx)?;
-        if slots.is_on() {
-            match slots.splice(&html, |key| self.print_body(key, &url)) {
-                Some(spliced) => html = spliced,
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(OutFile {
-            path: output_file(&url),
-            bytes: html.into_bytes(),
-        }))
+        Ok(f(&url, template, &base, &data, &self.site_ctx()))
     }
 
     fn site_ctx(&self) -> SiteCtx<'_> {
@@ -579,12 +701,65 @@ impl<'a> Renderer<'a> {
             glossary,
             id_prefix,
         };
+        if self.mode == Mode::Fingerprint {
+            return self.body_fingerprint(doc, &hooks, questions);
+        }
         let mut out = String::new();
         markdown::render(self.hb.body(doc), &doc.analysis, &hooks, &mut out);
         if self.hb.config.sanitize {
             out = markdown::sanitize(&out);
         }
         out
+    }
+
+    /// Stands in for a body's HTML in a page's fingerprint: a hash of
+    /// everything `markdown::render` reads through `hooks` — the Markdown
+    /// (its headings and links come from it), what each link resolves to
+    /// from this page, the questions still open with the person to ask,
+    /// the glossary and the id prefix.
+    fn body_fingerprint(
+        &self,
+        doc: &crate::model::Doc,
+        hooks: &Hooks<'_>,
+        qs: &[Question],
+    ) -> String {
+        let mut h = std::hash::DefaultHasher::new();
+        self.hb.body(doc).hash(&mut h);
+        hooks.from.hash(&mut h);
+        hooks.id_prefix.hash(&mut h);
+        // What `Hooks::link` makes of each link follows from these, which
+        // are hashed instead of building its strings.
+        for link in &doc.analysis.links {
+            match self.hb.resolve_link(hooks.key, &link.target, link.wiki) {
+                Ok(t) => {
+                    let same_page = t.dest == Dest::Doc(hooks.key) && t.anchor.is_some();
+                    let title = match &t.dest {
+                        Dest::Doc(k) => Cow::Borrowed(self.hb.title(*k)),
+                        d => Cow::Owned(self.hb.dest_title(d)),
+                    };
+                    (1u8, same_page, self.hb.dest_url(&t.dest), &t.anchor, title).hash(&mut h);
+                }
+                Err(_) => 0u8.hash(&mut h),
+            }
+        }
+        for q in qs.iter().filter(|q| q.in_body && !q.answered) {
+            q.id.hash(&mut h);
+        }
+        if let Some(o) = &hooks.owner {
+            (&o.href, &o.title).hash(&mut h);
+        }
+        if let Some(g) = &hooks.glossary {
+            g.hash(&mut h);
+            self.glossary_hash
+                .get_or_init(|| {
+                    let mut g = std::hash::DefaultHasher::new();
+                    format!("{:?}", self.hb.glossary.terms).hash(&mut g);
+                    g.finish()
+                })
+                .hash(&mut h);
+        }
+        self.hb.config.sanitize.hash(&mut h);
+        format!("body:{:016x}", h.finish())
     }
 
     fn phase_summary(&self, pi: usize, link: &Linker<'a>) -> PhaseSummary<'a> {
@@ -1665,6 +1840,14 @@ struct NavPhase<'a> {
     after: usize,
 }
 
+/// What `nav.html` is given.
+#[derive(Serialize)]
+struct NavCtx<'a> {
+    home: String,
+    phases: Vec<NavPhase<'a>>,
+    extra: Vec<Link<'a>>,
+}
+
 /// The sidebar as seen from a page at `from` (only its depth matters), with
 /// phase `open.0` expanded at window `open.1`.
 fn render_nav(
@@ -1673,6 +1856,15 @@ fn render_nav(
     from: &str,
     open: Option<(usize, usize)>,
 ) -> Result<String, Diagnostic> {
+    let nav = nav_ctx(hb, from, open);
+    let mut ctx = Context::new();
+    ctx.insert("home", &nav.home);
+    ctx.insert("phases", &nav.phases);
+    ctx.insert("extra", &nav.extra);
+    theme.render("nav.html", &ctx)
+}
+
+fn nav_ctx<'a>(hb: &'a Handbook, from: &'a str, open: Option<(usize, usize)>) -> NavCtx<'a> {
     let link = Linker { hb, from };
     let phases: Vec<NavPhase> = (0..hb.phases.len())
         .map(|pi| {
@@ -1703,9 +1895,15 @@ fn render_nav(
         .into_iter()
         .map(|i| link.dest(&Dest::Index(i)))
         .collect();
-    let mut ctx = Context::new();
-    ctx.insert("home", &link.href(""));
-    ctx.insert("phases", &phases);
-    ctx.insert("extra", &extra);
-    theme.render("nav.html", &ctx)
+    NavCtx {
+        home: link.href(""),
+        phases,
+        extra,
+    }
+}
+
+/// A stand-in for rendered HTML in a fingerprint: `what` and the hash of
+/// the value it would be rendered from.
+fn fingerprint_of(what: &str, value: &impl Serialize) -> String {
+    format!("{what}:{:016x}", crate::fingerprint::of(what, value))
 }
