@@ -302,82 +302,324 @@ pub fn check_scans<'a>(
     let mut broken: Vec<Broken> = scans
         .par_iter()
         .flat_map_iter(|sc| {
-            let page = sc.page.as_str();
-            let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
-            let base_dir: Cow<'_, str> =
-                match sc.base.as_deref().map(|b| target(Dir::new(dir), b, &site)) {
-                    Some(Link::Internal { path, .. }) => {
-                        let p = path.into_owned();
-                        if p.is_empty() || p.ends_with('/') {
-                            Cow::Owned(p.trim_end_matches('/').to_owned())
-                        } else {
-                            Cow::Owned(p.rsplit_once('/').map_or("", |(d, _)| d).to_owned())
-                        }
-                    }
-                    _ => Cow::Borrowed(dir),
-                };
-            let base_dir = Dir::new(&base_dir);
-            let mut out = Vec::new();
-            for (href, offset) in sc.refs() {
-                let link = if href.is_empty() || href.starts_with(['#', '?']) {
-                    // This very page.
-                    Link::Internal {
-                        path: Cow::Borrowed(page),
-                        anchor: href.split_once('#').map(|(_, a)| percent_decode(a)),
-                    }
-                } else {
-                    target(base_dir, href, &site)
-                };
-                let problem = match link {
-                    Link::Elsewhere => continue,
-                    Link::LeavesSite => Some(Problem::LeavesSite),
-                    Link::Internal { path, anchor } => {
-                        lookup(&path, anchor.as_deref(), &paths, &by_path, scans)
-                    }
-                };
-                if let Some(problem) = problem {
-                    out.push(Broken {
-                        page: page.to_owned(),
-                        href: href.to_string(),
-                        offset,
-                        problem,
-                    });
-                }
-            }
-            out
+            page_links(
+                &sc.page,
+                sc.base.as_deref(),
+                sc.refs(),
+                &site,
+                |path, anchor| {
+                    lookup(
+                        path,
+                        anchor,
+                        |p| paths.contains(p),
+                        |p| by_path.get(p).copied(),
+                        |n, id| scans[n].has_id(id),
+                    )
+                },
+            )
         })
         .collect();
     broken.sort_by(|a, b| (&a.page, a.offset).cmp(&(&b.page, b.offset)));
     broken
 }
 
-/// Whether the site has what `path#anchor` asks for.
-fn lookup(
+/// The broken links of one page: each internal link of `refs` (values and
+/// their offsets on `page`, whose `<base href>` is `base`) looked up with
+/// `lookup(path, anchor)`.
+fn page_links<'h>(
+    page: &str,
+    base: Option<&str>,
+    refs: impl Iterator<Item = (&'h str, usize)>,
+    site: &SiteUrl<'_>,
+    mut lookup: impl FnMut(&str, Option<&str>) -> Option<Problem>,
+) -> Vec<Broken> {
+    let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
+    let base_dir: Cow<'_, str> = match base.map(|b| target(Dir::new(dir), b, site)) {
+        Some(Link::Internal { path, .. }) => {
+            let p = path.into_owned();
+            if p.is_empty() || p.ends_with('/') {
+                Cow::Owned(p.trim_end_matches('/').to_owned())
+            } else {
+                Cow::Owned(p.rsplit_once('/').map_or("", |(d, _)| d).to_owned())
+            }
+        }
+        _ => Cow::Borrowed(dir),
+    };
+    let base_dir = Dir::new(&base_dir);
+    let mut out = Vec::new();
+    for (href, offset) in refs {
+        let link = if href.is_empty() || href.starts_with(['#', '?']) {
+            // This very page.
+            Link::Internal {
+                path: Cow::Borrowed(page),
+                anchor: href.split_once('#').map(|(_, a)| percent_decode(a)),
+            }
+        } else {
+            target(base_dir, href, site)
+        };
+        let problem = match link {
+            Link::Elsewhere => continue,
+            Link::LeavesSite => Some(Problem::LeavesSite),
+            Link::Internal { path, anchor } => lookup(&path, anchor.as_deref()),
+        };
+        if let Some(problem) = problem {
+            out.push(Broken {
+                page: page.to_owned(),
+                href: href.to_string(),
+                offset,
+                problem,
+            });
+        }
+    }
+    out
+}
+
+/// The link check of a site that changes a few files at a time, as under
+/// `serve`. It keeps each page's ids and broken links, and which files its
+/// links looked up; an update checks again only the pages that changed and
+/// the pages whose links look up a file that appeared, went away or
+/// changed its ids. The result is what [`check`] gives for the same site.
+#[derive(Default)]
+pub struct LinkIndex {
+    site_url: String,
+    /// Every file of the site.
+    files: HashSet<String>,
+    /// Every HTML page of the site.
+    pages: HashMap<String, PageEntry>,
+    /// The paths links looked up, numbered, so that a page's entry holds
+    /// numbers rather than a string per link.
+    numbers: HashMap<String, u32>,
+    /// Pages whose own links are not checked (see [`LinkIndex::update`]).
+    unchecked: HashSet<String>,
+}
+
+#[derive(Default)]
+struct PageEntry {
+    /// Sorted, for binary search.
+    ids: Vec<String>,
+    broken: Vec<Broken>,
+    /// The numbers of the files its links look up (present or not),
+    /// sorted.
+    looks_up: Vec<u32>,
+}
+
+/// A path a link looked up: its number, or the path when it had none yet.
+enum Looked {
+    Known(u32),
+    New(String),
+}
+
+impl LinkIndex {
+    /// Brings the index up to date with `site` (every file of the site by
+    /// output path) after the files named in `changed` were added, changed
+    /// or removed, and returns every broken link of the site, sorted as
+    /// [`check`] sorts them. A new `site_url` checks everything again.
+    /// The links on the pages named in `unchecked` are not checked (their
+    /// files and ids still count): `serve` names a page it has not made
+    /// again yet, whose links were right for an earlier site.
+    pub fn update<B: AsRef<[u8]> + Sync>(
+        &mut self,
+        site: &HashMap<String, B>,
+        changed: &HashSet<String>,
+        site_url: &str,
+        unchecked: &HashSet<String>,
+    ) -> Vec<Broken> {
+        let everything: HashSet<String>;
+        let changed = if site_url != self.site_url {
+            *self = LinkIndex {
+                site_url: site_url.to_owned(),
+                ..LinkIndex::default()
+            };
+            everything = site.keys().cloned().collect();
+            &everything
+        } else {
+            changed
+        };
+        let as_page = |path: &String| -> Option<&str> {
+            let bytes = site.get(path)?.as_ref();
+            path.ends_with(".html")
+                .then(|| std::str::from_utf8(bytes).ok())
+                .flatten()
+        };
+        // The changed pages, scanned once for their ids and their links.
+        let scanned: Vec<(&String, Scan<'_>)> = changed
+            .par_iter()
+            .filter_map(|p| as_page(p).map(|html| (p, scan(html))))
+            .collect();
+        // Files whose lookups may now give another answer.
+        let mut moved: Vec<&String> = Vec::new();
+        for p in changed {
+            let present = site.contains_key(p);
+            if present != self.files.contains(p) {
+                moved.push(p);
+                if present {
+                    self.files.insert(p.clone());
+                    let n = self.numbers.len() as u32;
+                    self.numbers.entry(p.clone()).or_insert(n);
+                } else {
+                    self.files.remove(p);
+                }
+            }
+            if self.pages.contains_key(p) && as_page(p).is_none() {
+                self.pages.remove(p);
+                moved.push(p);
+            }
+        }
+        for (p, sc) in &scanned {
+            let ids: Vec<String> = sc.ids.iter().map(|id| id.to_string()).collect();
+            match self.pages.get_mut(*p) {
+                Some(entry) if entry.ids == ids => {}
+                Some(entry) => {
+                    entry.ids = ids;
+                    moved.push(p);
+                }
+                None => {
+                    self.pages.insert(
+                        (*p).clone(),
+                        PageEntry {
+                            ids,
+                            ..PageEntry::default()
+                        },
+                    );
+                    moved.push(p);
+                }
+            }
+        }
+        // Unchanged pages whose links look up a moved file, and pages that
+        // are left unchecked or no longer are: checked again.
+        let mut moved: Vec<u32> = moved
+            .into_iter()
+            .filter_map(|p| self.numbers.get(p).copied())
+            .collect();
+        moved.sort_unstable();
+        let mut again: HashSet<&String> = self
+            .unchecked
+            .symmetric_difference(unchecked)
+            .filter(|p| !changed.contains(*p))
+            .collect();
+        if !moved.is_empty() {
+            again.extend(self.pages.iter().filter_map(|(p, e)| {
+                let hit = e.looks_up.iter().any(|n| moved.binary_search(n).is_ok());
+                (hit && !changed.contains(p)).then_some(p)
+            }));
+        }
+        let rescanned: Vec<(&String, Scan<'_>)> = again
+            .into_iter()
+            .filter_map(|p| site.get_key_value(p))
+            .filter(|(p, _)| !unchecked.contains(*p))
+            .filter_map(|(p, _)| as_page(p).map(|html| (p, scan(html))))
+            .collect();
+        let cleared: Vec<&String> = unchecked
+            .iter()
+            .filter(|p| !self.unchecked.contains(*p) && !changed.contains(*p))
+            .collect();
+        let site_url = SiteUrl::new(&self.site_url);
+        let results: Vec<(&String, Vec<Broken>, Vec<Looked>)> = scanned
+            .par_iter()
+            .chain(rescanned.par_iter())
+            .map(|(page, sc)| {
+                if unchecked.contains(*page) {
+                    return (*page, Vec::new(), Vec::new());
+                }
+                let looked = std::cell::RefCell::new(Vec::new());
+                let note = |file: &str| {
+                    looked.borrow_mut().push(match self.numbers.get(file) {
+                        Some(&n) => Looked::Known(n),
+                        None => Looked::New(file.to_owned()),
+                    });
+                };
+                let refs = sc.refs.iter().map(|(r, o)| (r.as_ref(), *o));
+                let broken =
+                    page_links(page, sc.base.as_deref(), refs, &site_url, |path, anchor| {
+                        lookup(
+                            path,
+                            anchor,
+                            |p| {
+                                note(p);
+                                self.files.contains(p)
+                            },
+                            |p| {
+                                if p.is_empty() || p.ends_with('/') {
+                                    let file = format!("{p}index.html");
+                                    note(&file);
+                                    self.pages.get(&file)
+                                } else {
+                                    note(p);
+                                    self.pages.get(p)
+                                }
+                            },
+                            |e: &PageEntry, id| {
+                                e.ids.binary_search_by(|x| x.as_str().cmp(id)).is_ok()
+                            },
+                        )
+                    });
+                (*page, broken, looked.into_inner())
+            })
+            .collect();
+        for (page, broken, looked) in results {
+            let mut looks_up: Vec<u32> = looked
+                .into_iter()
+                .map(|l| match l {
+                    Looked::Known(n) => n,
+                    Looked::New(path) => {
+                        let n = self.numbers.len() as u32;
+                        *self.numbers.entry(path).or_insert(n)
+                    }
+                })
+                .collect();
+            looks_up.sort_unstable();
+            looks_up.dedup();
+            let entry = self.pages.entry(page.clone()).or_default();
+            entry.broken = broken;
+            entry.looks_up = looks_up;
+        }
+        for page in cleared {
+            if let Some(e) = self.pages.get_mut(page) {
+                e.broken.clear();
+                e.looks_up.clear();
+            }
+        }
+        self.unchecked.clone_from(unchecked);
+        let mut all: Vec<Broken> = self
+            .pages
+            .values()
+            .flat_map(|e| e.broken.iter().cloned())
+            .collect();
+        all.sort_by(|a, b| (&a.page, a.offset).cmp(&(&b.page, b.offset)));
+        all
+    }
+}
+
+/// Whether the site has what `path#anchor` asks for: `has_file(p)` says
+/// whether the site has the file `p`, `page(p)` finds the HTML page at
+/// `p` (also by its folder `x/` for `x/index.html`), and `has_id` whether
+/// that page has an element with an id.
+fn lookup<P: Copy>(
     path: &str,
     anchor: Option<&str>,
-    paths: &FastSet<&str>,
-    by_path: &FastMap<&str, usize>,
-    scans: &[PageScan],
+    has_file: impl Fn(&str) -> bool,
+    page: impl Fn(&str) -> Option<P>,
+    has_id: impl Fn(P, &str) -> bool,
 ) -> Option<Problem> {
     let folder = path.is_empty() || path.ends_with('/');
-    let page = if folder {
+    let found_page = if folder {
         // `x/`: the page `x/index.html`.
-        match by_path.get(path) {
-            Some(&n) => Some(n),
-            None if paths.contains(format!("{path}index.html").as_str()) => None,
+        match page(path) {
+            Some(n) => Some(n),
+            None if has_file(&format!("{path}index.html")) => None,
             None => return Some(Problem::NoFile(format!("{path}index.html"))),
         }
-    } else if paths.contains(path) {
-        by_path.get(path).copied()
+    } else if has_file(path) {
+        page(path)
     } else {
         // `x` where `x/index.html` exists: servers redirect to `x/`.
-        match by_path.get(format!("{path}/").as_str()) {
-            Some(&n) => Some(n),
+        match page(&format!("{path}/")) {
+            Some(n) => Some(n),
             None => return Some(Problem::NoFile(path.to_owned())),
         }
     };
     let anchor = anchor.filter(|a| !a.is_empty() && !a.starts_with(":~:"))?;
-    let found = scans[page?].has_id(anchor);
+    let found = has_id(found_page?, anchor);
     // `#top` scrolls to the top of any page (HTML's rule).
     if found || anchor.eq_ignore_ascii_case("top") {
         None
@@ -944,6 +1186,75 @@ mod tests {
             file("c/index.html", ""),
         ];
         assert!(problems(&files, "/").is_empty());
+    }
+
+    /// After each change of a small site, the index gives what a full
+    /// check gives: links into a page that loses an id or goes away are
+    /// checked again although their own page did not change.
+    #[test]
+    fn the_link_index_agrees_with_a_full_check_after_each_change() {
+        let mut site: HashMap<String, Vec<u8>> = HashMap::new();
+        let set = |site: &mut HashMap<String, Vec<u8>>, path: &str, html: Option<&str>| {
+            match html {
+                Some(h) => site.insert(path.to_owned(), h.as_bytes().to_vec()),
+                None => site.remove(path),
+            };
+            HashSet::from([path.to_owned()])
+        };
+        let full = |site: &HashMap<String, Vec<u8>>| {
+            let files: Vec<OutFile> = site
+                .iter()
+                .map(|(p, b)| OutFile {
+                    path: p.clone(),
+                    bytes: b.clone(),
+                })
+                .collect();
+            check(&files, &[], "/")
+        };
+        set(
+            &mut site,
+            "index.html",
+            Some("<a href=\"a/#x\">a</a> <a href=\"b\">b</a> <a href=\"img.png\">i</a>"),
+        );
+        set(
+            &mut site,
+            "a/index.html",
+            Some("<h2 id=\"x\">X</h2><a href=\"../#top\">up</a>"),
+        );
+        set(&mut site, "b/index.html", Some("<a href=\"../a/\">a</a>"));
+        let mut index = LinkIndex::default();
+        let none = HashSet::new();
+        let all: HashSet<String> = site.keys().cloned().collect();
+        assert_eq!(index.update(&site, &all, "/", &none), full(&site));
+        let steps: [(&str, Option<&str>); 8] = [
+            // The anchor goes: index.html's link breaks.
+            ("a/index.html", Some("<h2 id=\"y\">Y</h2>")),
+            ("img.png", Some("png")),
+            // A page goes and comes back.
+            ("b/index.html", None),
+            ("b/index.html", Some("<a href=\"../c/\">c</a>")),
+            ("a/index.html", Some("<h2 id=\"x\">X</h2>")),
+            ("c/index.html", Some("")),
+            ("img.png", None),
+            (
+                "index.html",
+                Some("<a href=\"a/#x\">a</a> <a href=\"c/#z\">c</a>"),
+            ),
+        ];
+        for (path, html) in steps {
+            let changed = set(&mut site, path, html);
+            assert_eq!(
+                index.update(&site, &changed, "/", &none),
+                full(&site),
+                "after {path} = {html:?}"
+            );
+        }
+        // A page left unchecked keeps its ids but not its broken links,
+        // until it is checked again.
+        let unchecked = HashSet::from(["index.html".to_owned()]);
+        assert!(index.update(&site, &none, "/", &unchecked).is_empty());
+        assert_eq!(index.update(&site, &none, "/", &none), full(&site));
+        assert!(!full(&site).is_empty());
     }
 
     #[test]
