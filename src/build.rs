@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 /// Prints how long a stage took when `COPBOOK_TIMINGS` is set (for
 /// profiling; read per call so there is no global state).
-fn timing(stage: &str, since: std::time::Instant) {
+pub(crate) fn timing(stage: &str, since: std::time::Instant) {
     if std::env::var_os("COPBOOK_TIMINGS").is_some() {
         eprintln!(
             "timing: {stage} {:.1} ms",
@@ -24,10 +24,10 @@ fn timing(stage: &str, since: std::time::Instant) {
 }
 
 /// A handbook that loaded and resolved, with its diagnostics.
-pub struct Checked {
+pub struct Checked<T = Theme> {
     pub handbook: Handbook,
     /// The theme, when it loaded (its errors are in the report otherwise).
-    pub theme: Option<Theme>,
+    pub theme: Option<T>,
     pub report: Report,
     pub progress: Progress,
 }
@@ -38,6 +38,19 @@ pub fn check(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook
     let t = std::time::Instant::now();
     let loaded = load::load(root)?;
     timing("load", t);
+    Ok(check_loaded(loaded, today, strict, |cfg| {
+        Theme::load(root, &cfg.theme, cfg.theme_loc)
+    }))
+}
+
+/// [`check`] of a handbook already loaded, with the theme `theme` gives
+/// for its book.toml (`serve` keeps its theme between rebuilds).
+pub fn check_loaded<T>(
+    loaded: load::Loaded,
+    today: Date,
+    strict: bool,
+    theme: impl FnOnce(&crate::model::BookConfig) -> Result<T, Vec<Diagnostic>>,
+) -> Checked<T> {
     let t = std::time::Instant::now();
     let resolved = resolve::resolve(loaded, today);
     timing("resolve", t);
@@ -50,8 +63,7 @@ pub fn check(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook
         report.make_strict();
     }
     let progress = resolved.handbook.progress();
-    let cfg = &resolved.handbook.config;
-    let theme = match Theme::load(root, &cfg.theme, cfg.theme_loc) {
+    let theme = match theme(&resolved.handbook.config) {
         Ok(t) => Some(t),
         Err(d) => {
             report.errors.extend(d);
@@ -61,12 +73,12 @@ pub fn check(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook
             None
         }
     };
-    Ok(Checked {
+    Checked {
         handbook: resolved.handbook,
         theme,
         report,
         progress,
-    })
+    }
 }
 
 pub struct BuildOptions {
@@ -196,7 +208,7 @@ pub fn render_site(
 /// Every file of the site besides its pages, the search index and
 /// handbook.json: the theme's assets, sitemap, feed, calendars, and the
 /// files GitHub Pages reads.
-fn extra_files(
+pub(crate) fn extra_files(
     hb: &Handbook,
     theme: &Theme,
     changes: Option<&std::collections::HashMap<String, crate::feed::Change>>,
@@ -434,7 +446,7 @@ fn shown_dir(root: &Path, dest: &Path) -> String {
 
 /// A site-url that is only a path has no host: no sitemap and no canonical
 /// links can be made. Said once, unless the site is at `/` (a local build).
-fn publish_warnings(hb: &Handbook, report: &mut Report) {
+pub(crate) fn publish_warnings(hb: &Handbook, report: &mut Report) {
     let url = &hb.config.site_url;
     if url != "/" && !crate::feed::is_full_url(url) {
         report.warnings.push(
@@ -607,7 +619,7 @@ fn qs(v: &[resolve::Question]) -> Vec<JQuestion<'_>> {
 
 /// The resolved model for other tools. Ids are stable; URLs are relative to
 /// the site root.
-fn handbook_json(hb: &Handbook) -> String {
+pub(crate) fn handbook_json(hb: &Handbook) -> String {
     let member_id = |i: usize| hb.members[i].id.as_str();
     let role_id = |i: usize| hb.roles[i].id.as_str();
     let norm_id = |i: usize| hb.norms[i].id.as_str();

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod fingerprint;
 pub mod frontmatter;
 pub mod glossary;
+pub mod incremental;
 pub mod linkcheck;
 pub mod load;
 pub mod markdown;

@@ -3,7 +3,7 @@
 //! Server-Sent Events. Nothing is written to disk: the publishable build
 //! dir never sees the live-reload script.
 
-use crate::build::{self, BuildError};
+use crate::incremental::{Files, Incremental, Rebuilt, Whole, same_bytes};
 use crate::model::Date;
 use notify::Watcher;
 use std::collections::{HashMap, HashSet};
@@ -24,15 +24,13 @@ const LIVE_PATH: &str = "/__copbook/live.js";
 /// enough not to be felt.
 const QUIET: Duration = Duration::from_millis(5);
 
-/// How long edits must pause before a single-page rebuild is followed by a
-/// full one (which refreshes the print page and the search index).
+/// How long edits must pause before the outputs made of the whole
+/// handbook (the print page, the search index and handbook.json), left
+/// behind by the rebuilds of an edit, are made again.
 const REFRESH_AFTER: Duration = Duration::from_millis(300);
 
 /// What is being served: the last good site, and the error of the latest
 /// build if it failed.
-/// Output path -> bytes.
-type Files = HashMap<String, Arc<[u8]>>;
-
 struct State {
     files: Files,
     /// Diagnostics of the latest failed build, as text.
@@ -113,110 +111,6 @@ pub struct ServeOptions {
     pub today: Date,
 }
 
-/// Builds the site in memory, reading static files too.
-/// The last good handbook and theme, kept by the rebuild loop so that an
-/// edit to one page's prose re-renders only that page.
-struct Model {
-    handbook: crate::resolve::Handbook,
-    theme: crate::theme::Theme,
-}
-
-/// What a full build gives serve.
-struct Built {
-    files: Files,
-    pages: usize,
-    warnings: String,
-    model: Model,
-}
-
-/// Builds the whole site in memory, reading static files too.
-fn build_files(root: &Path, today: Date) -> Result<Built, String> {
-    match build::site(root, today, Some("/")) {
-        Ok(site) => {
-            let mut files: Files = HashMap::with_capacity(site.files.len() + site.assets.len());
-            for (src, out) in &site.assets {
-                match std::fs::read(src) {
-                    Ok(b) => {
-                        files.insert(out.clone(), b.into());
-                    }
-                    Err(e) => return Err(format!("{}: error: cannot read: {e}\n", src.display())),
-                }
-            }
-            let pages = site
-                .files
-                .iter()
-                .filter(|f| f.path.ends_with(".html"))
-                .count();
-            for f in site.files {
-                files.insert(f.path, f.bytes.into());
-            }
-            Ok(Built {
-                files,
-                pages,
-                warnings: site.report.to_text(),
-                model: Model {
-                    handbook: site.handbook,
-                    theme: site.theme,
-                },
-            })
-        }
-        Err(BuildError::Invalid(report)) => Err(report.errors_text()),
-        Err(BuildError::NotABook(m) | BuildError::Output(m)) => Err(format!("error: {m}\n")),
-    }
-}
-
-/// The fast path: every changed file is a page whose front matter is the
-/// same and whose body keeps its shape (headings, answers, links), so no
-/// other page's own content can change. Re-reads those files, patches the
-/// handbook and re-renders just their pages; returns the new files and the
-/// paths that changed. `None` means: rebuild everything.
-fn body_edits(
-    root: &Path,
-    model: &mut Model,
-    changed: &HashSet<PathBuf>,
-    files: &Files,
-) -> Option<(Files, Vec<String>)> {
-    let mut keys = Vec::new();
-    for path in changed {
-        let rel = path
-            .strip_prefix(root)
-            .ok()?
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        let key = model.handbook.doc_at(&rel)?;
-        let text = crate::load::read_text(path, &rel).ok()?;
-        let src = crate::source::Source::new(rel, text);
-        let split = crate::frontmatter::split(&src).ok()?;
-        let analysis = crate::markdown::analyze(&src.text[split.body.clone()]);
-        let body_start = split.body.start;
-        if !model
-            .handbook
-            .apply_body_edit(key, src, body_start, analysis)
-        {
-            return None;
-        }
-        keys.push(key);
-    }
-    let renderer = crate::render::Renderer::new(&model.handbook, &model.theme).ok()?;
-    let rendered: Vec<_> = keys
-        .iter()
-        .map(|&k| renderer.render_doc(k))
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let mut files = files.clone();
-    let mut paths = Vec::new();
-    for f in rendered {
-        let bytes: Arc<[u8]> = f.bytes.into();
-        if files.get(&f.path) != Some(&bytes) {
-            paths.push(f.path.clone());
-            files.insert(f.path, bytes);
-        }
-    }
-    Some((files, paths))
-}
-
 /// Which files differ between two builds; `css` is set when the only
 /// change is the stylesheet.
 fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
@@ -231,7 +125,7 @@ fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
     let mut only_css = true;
     for (path, bytes) in new {
         match old.get(path) {
-            Some(prev) if prev == bytes => {}
+            Some(prev) if same_bytes(prev, bytes) => {}
             Some(prev) if css_changed && path.ends_with(".html") => {
                 changed.push(path.clone());
                 let (o, n) = (
@@ -290,20 +184,29 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     let server = Arc::new(server);
     let watching = start_watcher(&root)?;
     let started = Instant::now();
-    let (files, error, warnings, model) = match build_files(&root, opts.today) {
+    let mut inc = Incremental::default();
+    let built = inc.rebuild(
+        &root,
+        opts.today,
+        &HashMap::new(),
+        &HashSet::new(),
+        Whole::Now,
+    );
+    let (files, error, warnings) = match built {
         Ok(b) => {
-            eprint!("{}", b.warnings);
+            let warnings = b.warnings.unwrap_or_default();
+            eprint!("{warnings}");
             eprintln!(
                 "built {} pages in {} ms",
                 b.pages,
                 started.elapsed().as_millis()
             );
-            (b.files, None, b.warnings, Some(b.model))
+            (b.files, None, warnings)
         }
         Err(text) => {
             eprint!("{text}");
             eprintln!("the handbook has errors; serving an error page until they are fixed");
-            (HashMap::new(), Some(text), String::new(), None)
+            (HashMap::new(), Some(text), String::new())
         }
     };
     let shared = Arc::new(Shared {
@@ -332,7 +235,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     if opts.open {
         open_browser(&url);
     }
-    watch_loop(&root, opts.today, &shared, warnings, model, watching)
+    watch_loop(&root, opts.today, &shared, warnings, inc, watching)
 }
 
 fn open_browser(url: &str) {
@@ -458,12 +361,11 @@ fn watch_loop(
     today: Date,
     shared: &Shared,
     mut last_warnings: String,
-    mut model: Option<Model>,
+    mut inc: Incremental,
     mut w: Watching,
 ) -> Result<(), String> {
-    // After a fast (single-page) rebuild, the pages that gather every
-    // body (print, search) are refreshed by a full rebuild once edits
-    // pause for a moment.
+    // Rebuilds after an edit leave the print page, the search index
+    // and handbook.json behind; they are made again once edits pause for a moment.
     let mut refresh_due = false;
     loop {
         // The first relevant event, then a short quiet window; events that
@@ -475,15 +377,14 @@ fn watch_loop(
             None
         };
         if !wait_relevant(&w.rx, root, first, &mut changed)? {
-            refresh_due = false;
-            rebuild(
+            refresh_due = rebuild(
                 root,
                 today,
                 shared,
                 &mut last_warnings,
-                &mut model,
+                &mut inc,
                 &changed,
-                true,
+                Whole::Now,
             );
             continue;
         }
@@ -494,9 +395,9 @@ fn watch_loop(
             today,
             shared,
             &mut last_warnings,
-            &mut model,
+            &mut inc,
             &changed,
-            false,
+            Whole::Later,
         );
     }
 }
@@ -545,71 +446,73 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Rebuilds and tells open pages; `last_warnings` keeps the terminal quiet
-/// when the warnings have not changed since the previous build.
+/// when the warnings have not changed since the previous build. `whole`
+/// says whether the outputs made of the whole handbook are made now (the
+/// refresh once edits pause) or left for later. Returns whether they are
+/// behind, so that a refresh is due.
 fn rebuild(
     root: &Path,
     today: Date,
     shared: &Shared,
     last_warnings: &mut String,
-    model: &mut Option<Model>,
+    inc: &mut Incremental,
     changed: &HashSet<PathBuf>,
-    quiet: bool,
+    whole: Whole,
 ) -> bool {
     let started = Instant::now();
     let prev = shared.snapshot();
+    let refresh = whole == Whole::Now;
     // Prose edits to existing pages: patch and re-render those pages only.
-    if let Some(m) = model
-        .as_mut()
-        .filter(|_| !changed.is_empty() && prev.error.is_none())
-    {
-        match body_edits(root, m, changed, &prev.files) {
-            Some((files, paths)) => {
-                let version = prev.version + u64::from(!paths.is_empty());
-                shared.set(State {
-                    files,
-                    error: None,
-                    version,
-                });
-                let ms = started.elapsed().as_secs_f64() * 1000.0;
-                if paths.is_empty() {
-                    eprintln!("rebuilt in {ms:.1} ms; no page changed");
-                } else {
-                    eprintln!("rebuilt {} in {ms:.1} ms", plural(paths.len(), "page"));
-                    shared.broadcast(&Event::Reload(version, paths));
-                }
-                return true;
-            }
-            None => *model = None,
-        }
-    }
-    match build_files(root, today) {
+    let fast = (!refresh && !changed.is_empty() && prev.error.is_none())
+        .then(|| inc.body_edits(root, &prev.files, changed))
+        .flatten();
+    let result = match fast {
+        Some(b) => Ok(b),
+        None => inc.rebuild(root, today, &prev.files, changed, whole),
+    };
+    match result {
         Ok(b) => {
-            let (changed, css) = diff(&prev.files, &b.files);
+            let Rebuilt {
+                files,
+                rendered,
+                pages,
+                warnings,
+                whole_behind,
+            } = b;
+            let (changed, css) = diff(&prev.files, &files);
             let was_error = prev.error.is_some();
             let version = prev.version + u64::from(!changed.is_empty());
-            *model = Some(b.model);
             shared.set(State {
-                files: b.files,
+                files,
                 error: None,
                 version,
             });
-            if b.warnings != *last_warnings {
-                eprint!("{}", b.warnings);
-                *last_warnings = b.warnings;
+            // The fast path leaves the warnings as they were.
+            if let Some(w) = warnings.filter(|w| w != last_warnings) {
+                eprint!("{w}");
+                *last_warnings = w;
             }
             let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let what = if refresh {
+                "refreshed the print page, search index and handbook.json".to_owned()
+            } else {
+                format!("rebuilt {} of {}", rendered.len(), plural(pages, "page"))
+            };
             if changed.is_empty() {
-                if !quiet {
-                    eprintln!("rebuilt in {ms:.1} ms; no page changed");
+                if !refresh {
+                    eprintln!("{what} in {ms:.1} ms; no page changed");
                 }
                 if was_error {
                     shared.broadcast(&Event::Ok);
                 }
             } else if let Some(css) = css {
-                eprintln!("rebuilt in {ms:.1} ms; stylesheet updated");
+                eprintln!("{what} in {ms:.1} ms; stylesheet updated");
                 shared.broadcast(&Event::Css(css));
             } else {
-                eprintln!("rebuilt {} in {ms:.1} ms", plural(changed.len(), "file"));
+                eprintln!(
+                    "{what} in {ms:.1} ms; {} changed",
+                    plural(changed.len(), "file")
+                );
                 // Name the pages when they are few, so that only those
                 // reload; with many, every open page reloads.
                 let paths = if changed.len() <= 500 {
@@ -619,20 +522,20 @@ fn rebuild(
                 };
                 shared.broadcast(&Event::Reload(version, paths));
             }
+            whole_behind
         }
         Err(text) => {
             eprint!("{text}");
             eprintln!("rebuild failed; still serving the last good site");
-            *model = None;
             shared.set(State {
                 files: prev.files.clone(),
                 error: Some(text.clone()),
                 version: prev.version,
             });
             shared.broadcast(&Event::Error(text));
+            false
         }
     }
-    false
 }
 
 fn content_type(path: &str) -> &'static str {

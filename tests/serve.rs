@@ -690,9 +690,8 @@ fn an_edit_sends_reload_and_serves_the_new_content() {
     assert_eq!(version_of(&later.first()), v1);
 }
 
-/// Checks that the server serves exactly what `copbook build --site-url /`
-/// of the book's current sources writes (apart from the live script).
-fn assert_serves_a_fresh_build(server: &Server, book: &Book, label: &str) {
+/// What `copbook build --site-url /` of the book's current sources writes.
+fn fresh_build(book: &Book, label: &str) -> BTreeMap<String, Vec<u8>> {
     let fresh = tempfile::tempdir().expect("temp dir");
     let dest = fresh.path().join("site");
     let r = common::run(&[
@@ -704,9 +703,22 @@ fn assert_serves_a_fresh_build(server: &Server, book: &Book, label: &str) {
         "/",
     ]);
     assert_eq!(r.code, 0, "{label}: build failed: {r:#?}");
+    common::snapshot_tree(&dest)
+        .into_iter()
+        .filter(|(rel, _)| !rel.ends_with('/') && rel != ".copbook-build")
+        .collect()
+}
+
+/// The files of `fresh` that the server serves otherwise (apart from the
+/// live script), leaving out those `skip` names.
+fn served_differences(
+    server: &Server,
+    fresh: &BTreeMap<String, Vec<u8>>,
+    skip: impl Fn(&str) -> bool,
+) -> Vec<String> {
     let mut differ = Vec::new();
-    for (rel, bytes) in common::snapshot_tree(&dest) {
-        if rel.ends_with('/') || rel == ".copbook-build" {
+    for (rel, bytes) in fresh {
+        if skip(rel) {
             continue;
         }
         let resp = server.get(&format!("/{rel}"));
@@ -719,12 +731,54 @@ fn assert_serves_a_fresh_build(server: &Server, book: &Book, label: &str) {
             differ.push(format!("{rel} ({})", resp.status));
         }
     }
+    differ
+}
+
+/// Checks that the server serves exactly what `copbook build --site-url /`
+/// of the book's current sources writes (apart from the live script).
+fn assert_serves_a_fresh_build(server: &Server, book: &Book, label: &str) {
+    let differ = served_differences(server, &fresh_build(book, label), |_| false);
     assert!(
         differ.is_empty(),
         "{label}: served files differ from a fresh build: {differ:?}"
     );
 }
 
+/// The outputs made of the whole handbook, which serve makes again once
+/// edits pause rather than on every save.
+fn is_whole(rel: &str) -> bool {
+    rel == "print/index.html"
+        || rel == "handbook.json"
+        || (rel.starts_with("search/") && rel.ends_with(".json"))
+}
+
+/// Checks that every page but the outputs made of the whole handbook is
+/// already what a fresh build writes, then waits until those are too.
+fn assert_serves_a_fresh_build_soon(server: &Server, book: &Book, label: &str) {
+    let fresh = fresh_build(book, label);
+    let differ = served_differences(server, &fresh, is_whole);
+    assert!(
+        differ.is_empty(),
+        "{label}: at the reload, served pages differ from a fresh build: {differ:?}"
+    );
+    let until = Instant::now() + DEADLINE;
+    loop {
+        let differ = served_differences(server, &fresh, |_| false);
+        if differ.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "{label}: served files still differ from a fresh build: {differ:?}\n{}",
+            server.log()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// After each of a series of edits of different kinds, the pages served at
+/// the reload are those of a fresh build, and so, once edits pause, are
+/// the print page, the search index and handbook.json.
 #[test]
 fn after_edits_the_served_site_is_a_fresh_build() {
     let book = Book::good();
@@ -732,8 +786,7 @@ fn after_edits_the_served_site_is_a_fresh_build() {
     assert_serves_a_fresh_build(&server, &book, "at start");
     let mut events = server.events();
     let mut v = version_of(&events.first());
-    let mut edit = |label: &str, rel: &str, from: &str, to: &str| {
-        book.edit(rel, from, to);
+    let mut reloaded = |label: &str| {
         let ev = events.wait_for("reload", |e| {
             e.name == "reload"
                 && e.data
@@ -744,7 +797,11 @@ fn after_edits_the_served_site_is_a_fresh_build() {
                     .is_ok_and(|n| n > v)
         });
         v = version_of(&ev);
-        assert_serves_a_fresh_build(&server, &book, label);
+        assert_serves_a_fresh_build_soon(&server, &book, label);
+    };
+    let mut edit = |label: &str, rel: &str, from: &str, to: &str| {
+        book.edit(rel, from, to);
+        reloaded(label);
     };
     // An unanswered question gets its answer.
     edit(
@@ -769,6 +826,69 @@ fn after_edits_the_served_site_is_a_fresh_build() {
     );
     // A member's name, shown on pages that mention them.
     edit("member", "content/members/luka.md", "Luka", "Luca");
+    // A role taken by another member: role pages, the matrix, vacancies.
+    edit(
+        "role reassigned",
+        "content/members/chen.md",
+        "participation = ",
+        "roles = [\"librarian\"]\nparticipation = ",
+    );
+    // A heading that asked a question no longer does.
+    edit(
+        "heading",
+        "content/01-define/community.md",
+        "## Who are our members?",
+        "## Who we are",
+    );
+    // A new page, in the sidebar of every page of its phase.
+    book.write(
+        "content/02-plan/retrospective.md",
+        "+++\ntitle = \"Retrospective\"\nquestions = [\"What went well?\"]\nowner = \"chen\"\n+++\n\n\
+         ## What went well?\n\nThe clinics with [[luka]].\n",
+    );
+    reloaded("new page");
+    // A deleted page.
+    fs::remove_file(book.path("content/cases/amara.md")).expect("delete page");
+    reloaded("deleted page");
+}
+
+/// A member's new name reaches every page that shows it: the role page,
+/// the roles matrix, the pages that link to the member (backlinks) and
+/// the progress page; and only a few of the site's pages are rendered.
+#[test]
+fn a_member_edit_rebuilds_the_pages_that_show_the_member() {
+    let book = Book::good();
+    let server = book.serve();
+    let mut events = server.events();
+    let v0 = version_of(&events.first());
+    let pages = [
+        "/roles/facilitator/",
+        "/roles/",
+        "/members/amara/",
+        "/define/purpose/",
+        "/progress/",
+    ];
+    for url in pages {
+        assert!(server.get(url).text().contains("Luka Kovač"), "{url}");
+    }
+    book.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    events.wait_for("reload", |e| e.name == "reload" && version_of(e) > v0);
+    for url in pages {
+        let html = server.get(url).text();
+        assert!(
+            html.contains("Luca Kovač") && !html.contains("Luka Kovač"),
+            "{url} does not show the new name:\n{html}"
+        );
+    }
+    // "rebuilt N of M pages in X ms; K files changed"
+    let log = server.log();
+    let line = log
+        .lines()
+        .rfind(|l| l.starts_with("rebuilt ") && l.contains(" of "))
+        .unwrap_or_else(|| panic!("no summary line:\n{log}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (n, m): (usize, usize) = (words[1].parse().expect("N"), words[3].parse().expect("M"));
+    assert!(n >= pages.len() && n < m / 2, "{line}");
 }
 
 /// Prose-only edits take serve's fast path: the edited page is rendered

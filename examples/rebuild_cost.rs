@@ -1,0 +1,102 @@
+//! What serve's incremental rebuild costs, stage by stage, without a
+//! server: loads a handbook, then changes a member's name (or a page's
+//! title) several times and rebuilds after each change, as serve does.
+//!
+//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title] [RUNS]
+//!
+//! BOOK_DIR is a handbook from `bench/gen_corpus.py` (it edits
+//! `content/members/m0001.md` or `content/01-phase1/page-00001.md`, and
+//! puts the file back as it was at the end). Set `COPBOOK_TIMINGS=1` for
+//! the time of each stage; the median of the whole rebuild is printed.
+
+use copbook::incremental::{Files, Incremental, Whole};
+use copbook::model::Date;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// CPU time of this process so far, in ms (Linux; 0 elsewhere): on a
+/// machine shared with other work it varies less than the wall clock.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, in clock ticks of (almost always) 10 ms.
+    (ticks(11) + ticks(12)) * 10.0
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(root) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: rebuild_cost BOOK_DIR [member|title] [RUNS]");
+        std::process::exit(2);
+    };
+    let kind = args.next().unwrap_or_else(|| "member".into());
+    let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let root = root.canonicalize().expect("the book folder");
+    let (rel, from, to) = match kind.as_str() {
+        "title" => (
+            "content/01-phase1/page-00001.md",
+            "title = \"Page 1:",
+            "title = \"Page 1 ~:",
+        ),
+        _ => (
+            "content/members/m0001.md",
+            "name = \"Member 1\"",
+            "name = \"Member 1 ~\"",
+        ),
+    };
+    let path = root.join(rel);
+    let original = std::fs::read_to_string(&path).expect("the file to edit");
+    assert!(original.contains(from), "{rel} has no `{from}`");
+    let today = Date::today();
+    let mut inc = Incremental::default();
+    let t = Instant::now();
+    let first = inc
+        .rebuild(&root, today, &Files::new(), &HashSet::new(), Whole::Now)
+        .expect("the first build");
+    println!(
+        "first build: {} pages in {:.0} ms",
+        first.pages,
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let mut served = first.files;
+    let mut times = Vec::new();
+    let mut cpu = Vec::new();
+    for i in 0..runs {
+        let text = original.replace(from, &to.replace('~', &format!("edit {i}")));
+        std::fs::write(&path, text).expect("write the edit");
+        let touched = HashSet::from([path.clone()]);
+        let (t, c) = (Instant::now(), cpu_ms());
+        let r = inc
+            .rebuild(&root, today, &served, &touched, Whole::Later)
+            .expect("rebuild");
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let cpu_used = cpu_ms() - c;
+        println!(
+            "{kind} edit: {} of {} pages rendered in {ms:.1} ms ({cpu_used:.0} ms of CPU)",
+            r.rendered.len(),
+            r.pages
+        );
+        times.push(ms);
+        cpu.push(cpu_used);
+        served = r.files;
+    }
+    std::fs::write(&path, original).expect("put the file back");
+    times.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
+    if !times.is_empty() {
+        println!(
+            "median: {:.1} ms ({:.0} ms of CPU)",
+            times[times.len() / 2],
+            cpu[cpu.len() / 2]
+        );
+    }
+}

@@ -1,0 +1,448 @@
+//! Incremental rebuilds for `copbook serve`: the same site a full build
+//! makes, made by re-reading only the files that changed and rendering
+//! only the pages whose inputs changed.
+//!
+//! Between rebuilds [`Incremental`] keeps the parsed files of `content/`
+//! (by path, size and modification time), the theme, the copied files,
+//! the link check's index, and the last good build: its handbook, and a
+//! fingerprint of every page ([`Renderer::fingerprints`]). A rebuild loads
+//! (re-parsing what changed), resolves the whole handbook again (cheap
+//! next to rendering), fingerprints every page and renders those whose
+//! fingerprint changed; every other page keeps its bytes. So a member's
+//! new name re-renders the member's page and every page that shows the
+//! name (role pages, the roles matrix, pages that link to the member, the
+//! progress page, navigation), and nothing else.
+//!
+//! A change to book.toml or to the theme renders every page. The outputs
+//! made of the whole handbook, the print page, the search index and
+//! `handbook.json`, are made at once on the first build and when
+//! [`Whole::Now`] asks; with [`Whole::Later`] they keep their bytes and
+//! the result says they are behind (`serve` refreshes them once edits
+//! pause). None of them is a page an edit navigates to, and on a large
+//! handbook they cost more than the rest of a rebuild.
+
+use crate::build;
+use crate::diag::Diagnostic;
+use crate::linkcheck::{self, LinkIndex};
+use crate::load::{self, LoadCache, NotABook, Stamp};
+use crate::model::{Date, LinkCheck};
+use crate::render::{OutFile, PRINT_FILE, Renderer};
+use crate::resolve::Handbook;
+use crate::theme::Theme;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The resolved model for other tools: made with the search index.
+const JSON_FILE: &str = "handbook.json";
+
+/// A site in memory: output path -> bytes. Unchanged files share their
+/// bytes with the previous site.
+pub type Files = HashMap<String, Arc<[u8]>>;
+
+/// Whether two files have the same bytes; the files an incremental
+/// rebuild keeps share them, so this rarely compares bytes.
+pub fn same_bytes(a: &Arc<[u8]>, b: &Arc<[u8]>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+/// When the outputs made of the whole handbook (the print page, the
+/// search index and handbook.json) are made again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Whole {
+    /// In this rebuild.
+    Now,
+    /// Not in this rebuild: they keep their bytes.
+    Later,
+}
+
+/// A successful rebuild.
+pub struct Rebuilt {
+    pub files: Files,
+    /// The pages rendered, by output path (the others kept their bytes).
+    pub rendered: Vec<String>,
+    /// HTML pages in the site.
+    pub pages: usize,
+    /// The build's warnings, as text (`None`: as in the build before).
+    pub warnings: Option<String>,
+    /// The print page, the search index and handbook.json are older than
+    /// the other files: a rebuild with [`Whole::Now`] brings them up to
+    /// date.
+    pub whole_behind: bool,
+}
+
+/// What serve keeps between rebuilds (see the module documentation).
+#[derive(Default)]
+pub struct Incremental {
+    cache: LoadCache,
+    /// The theme, with the name it was loaded under; loaded again when a
+    /// file under `themes/` or book.toml changes.
+    theme: Option<(String, Arc<Theme>)>,
+    /// How many times a theme was loaded: part of every page's key.
+    theme_generation: u64,
+    /// Copied files (`static/`, images beside pages), by source path.
+    assets: HashMap<PathBuf, (Stamp, Arc<[u8]>)>,
+    /// The link check's index, and the site it last checked.
+    links: LinkIndex,
+    linked: Files,
+    last: Option<Last>,
+}
+
+/// The last good build.
+struct Last {
+    handbook: Handbook,
+    theme: Arc<Theme>,
+    /// book.toml and the theme: when this changes, every page renders.
+    global: u64,
+    /// Output path -> fingerprint, for every page but the print page.
+    fingerprints: HashMap<String, u64>,
+    /// The search index's files, as last made.
+    search: Vec<String>,
+    whole_behind: bool,
+}
+
+/// Prints how long a stage took when `COPBOOK_TIMINGS` is set.
+fn timing(stage: &str, since: Instant) {
+    build::timing(&format!("incremental {stage}"), since);
+}
+
+fn errors_text(diags: &[Diagnostic]) -> String {
+    crate::diag::Report {
+        errors: diags.to_vec(),
+        warnings: Vec::new(),
+    }
+    .errors_text()
+}
+
+impl Incremental {
+    /// Rebuilds the site at `root`. `served` is the site being served (the
+    /// last good one, which gives unchanged pages their bytes); `touched`
+    /// the paths the file watcher reported since the last rebuild, which
+    /// are read again whatever their stamps say. On failure, the errors as
+    /// text, as `copbook build` prints them.
+    pub fn rebuild(
+        &mut self,
+        root: &Path,
+        today: Date,
+        served: &Files,
+        touched: &HashSet<PathBuf>,
+        whole: Whole,
+    ) -> Result<Rebuilt, String> {
+        // The last good build stays the reference until another succeeds.
+        let last = self.last.take();
+        match self.try_rebuild(root, today, served, touched, whole, last.as_ref()) {
+            Ok((rebuilt, good)) => {
+                self.last = Some(good);
+                // Freeing a large handbook takes a while: not on the way
+                // to the browser.
+                std::thread::spawn(move || drop(last));
+                Ok(rebuilt)
+            }
+            Err(e) => {
+                self.last = last;
+                Err(e)
+            }
+        }
+    }
+
+    fn try_rebuild(
+        &mut self,
+        root: &Path,
+        today: Date,
+        served: &Files,
+        touched: &HashSet<PathBuf>,
+        whole: Whole,
+        last: Option<&Last>,
+    ) -> Result<(Rebuilt, Last), String> {
+        let t = Instant::now();
+        self.cache.forget(touched.iter().map(PathBuf::as_path));
+        self.assets
+            .retain(|p, _| !touched.iter().any(|t| p.starts_with(t)));
+        let themes = root.join("themes");
+        let book_toml = root.join("book.toml");
+        if touched
+            .iter()
+            .any(|p| p.starts_with(&themes) || *p == book_toml || themes.starts_with(p))
+        {
+            self.theme = None;
+        }
+        let loaded = load::load_cached(root, &mut self.cache)
+            .map_err(|NotABook(m)| format!("error: {m}\n"))?;
+        timing("load", t);
+
+        let t = Instant::now();
+        let (cached_theme, generation) = (&mut self.theme, &mut self.theme_generation);
+        let checked = build::check_loaded(loaded, today, false, |cfg| match cached_theme {
+            Some((name, theme)) if *name == cfg.theme => Ok(Arc::clone(theme)),
+            _ => {
+                *cached_theme = None;
+                let theme = Arc::new(Theme::load(root, &cfg.theme, cfg.theme_loc)?);
+                *generation += 1;
+                *cached_theme = Some((cfg.theme.clone(), Arc::clone(&theme)));
+                Ok(theme)
+            }
+        });
+        timing("resolve", t);
+        let build::Checked {
+            mut handbook,
+            theme,
+            mut report,
+            ..
+        } = checked;
+        handbook.config.site_url = crate::urls::normalize_site_url("/");
+        let theme = match theme {
+            Some(t) if !report.has_errors() => t,
+            _ => return Err(report.errors_text()),
+        };
+
+        let global = {
+            let mut h = std::hash::DefaultHasher::new();
+            handbook
+                .sources
+                .iter()
+                .find(|s| s.path == "book.toml")
+                .map(|s| &s.text)
+                .hash(&mut h);
+            self.theme_generation.hash(&mut h);
+            h.finish()
+        };
+        let last = last.filter(|l| l.global == global);
+        let whole_now = whole == Whole::Now || last.is_none();
+
+        let t = Instant::now();
+        let fingerprints: HashMap<String, u64> = Renderer::fingerprints(&handbook, &theme)
+            .map_err(|d| errors_text(&[d]))?
+            .into_iter()
+            .collect();
+        timing("fingerprints", t);
+        let t = Instant::now();
+        let stale = |path: &str| -> bool {
+            if path == PRINT_FILE {
+                return whole_now || !served.contains_key(path);
+            }
+            !served.contains_key(path)
+                || last
+                    .and_then(|l| l.fingerprints.get(path))
+                    .is_none_or(|old| fingerprints.get(path) != Some(old))
+        };
+        let renderer = Renderer::new(&handbook, &theme).map_err(|d| errors_text(&[d]))?;
+        let pages = match renderer.render_pages(stale) {
+            Ok(p) => p,
+            Err(d) => {
+                report.errors.extend(d);
+                report
+                    .errors
+                    .sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+                return Err(report.errors_text());
+            }
+        };
+        drop(renderer);
+        timing("render", t);
+
+        let t = Instant::now();
+        let mut files: Files = HashMap::with_capacity(served.len());
+        let rendered: Vec<String> = pages.iter().map(|f| f.path.clone()).collect();
+        let changed_pages =
+            !rendered.is_empty() || self.cache.read() > 0 || self.cache.dropped() > 0;
+        for f in pages {
+            files.insert(f.path, f.bytes.into());
+        }
+        for path in fingerprints.keys().map(String::as_str).chain([PRINT_FILE]) {
+            if !files.contains_key(path) {
+                if let Some(bytes) = served.get(path) {
+                    files.insert(path.to_owned(), Arc::clone(bytes));
+                }
+            }
+        }
+        let search = if whole_now {
+            let (index, json) = rayon::join(
+                || crate::search::build_index(&handbook),
+                || build::handbook_json(&handbook),
+            );
+            files.insert(JSON_FILE.into(), json.into_bytes().into());
+            let paths = index.iter().map(|f| f.path.clone()).collect();
+            for f in index {
+                files.insert(f.path, f.bytes.into());
+            }
+            paths
+        } else {
+            let paths = last.map(|l| l.search.clone()).unwrap_or_default();
+            for p in paths.iter().map(String::as_str).chain([JSON_FILE]) {
+                if let Some(bytes) = served.get(p) {
+                    files.insert(p.to_owned(), Arc::clone(bytes));
+                }
+            }
+            paths
+        };
+        for f in build::extra_files(&handbook, &theme, None) {
+            files.insert(f.path, f.bytes.into());
+        }
+        for (src, out) in &handbook.assets {
+            files.insert(out.clone(), self.asset(src)?);
+        }
+        timing("other files", t);
+
+        let t = Instant::now();
+        let whole_behind = !whole_now && (changed_pages || last.is_some_and(|l| l.whole_behind));
+        let links = self.check_links(&handbook, &files, whole_behind);
+        timing("link check", t);
+        build::publish_warnings(&handbook, &mut report);
+        let failed = handbook.config.link_check == LinkCheck::Error && !links.is_empty();
+        if failed {
+            report.errors.extend(links);
+        } else {
+            report.warnings.extend(links);
+        }
+        for v in [&mut report.errors, &mut report.warnings] {
+            v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+        }
+        if failed {
+            return Err(report.errors_text());
+        }
+
+        let html = files.keys().filter(|p| p.ends_with(".html")).count();
+        let good = Last {
+            handbook,
+            theme,
+            global,
+            fingerprints,
+            search,
+            whole_behind,
+        };
+        let rebuilt = Rebuilt {
+            files,
+            rendered,
+            pages: html,
+            warnings: Some(report.to_text()),
+            whole_behind,
+        };
+        Ok((rebuilt, good))
+    }
+
+    /// The fast path for prose: when every touched file is a page of the
+    /// last good build whose front matter is the same and whose body keeps
+    /// its shape (headings, answers, links; see `Analysis::same_shape`),
+    /// no other page's own content can change. Re-reads those files,
+    /// patches the kept handbook, renders just their pages and checks
+    /// their links. `None`: the edit does not qualify (nothing was
+    /// changed), or the site has broken links; rebuild instead.
+    pub fn body_edits(
+        &mut self,
+        root: &Path,
+        served: &Files,
+        touched: &HashSet<PathBuf>,
+    ) -> Option<Rebuilt> {
+        let last = self.last.as_mut()?;
+        let mut edits = Vec::new();
+        for path in touched {
+            let rel = path
+                .strip_prefix(root)
+                .ok()?
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let key = last.handbook.doc_at(&rel)?;
+            let text = load::read_text(path, &rel).ok()?;
+            let src = crate::source::Source::new(rel, text);
+            let split = crate::frontmatter::split(&src).ok()?;
+            let analysis = crate::markdown::analyze(&src.text[split.body.clone()]);
+            let body_start = split.body.start;
+            if !last.handbook.is_body_edit(key, &src, body_start, &analysis) {
+                return None;
+            }
+            edits.push((key, src, body_start, analysis));
+        }
+        if edits.is_empty() {
+            return None;
+        }
+        let keys: Vec<_> = edits.iter().map(|e| e.0).collect();
+        for (key, src, body_start, analysis) in edits {
+            last.handbook
+                .apply_body_edit(key, src, body_start, analysis);
+        }
+        last.whole_behind = true;
+        let renderer = Renderer::new(&last.handbook, &last.theme).ok()?;
+        let rendered: Vec<OutFile> = keys
+            .iter()
+            .map(|&k| renderer.render_doc(k))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        drop(renderer);
+        let mut files = served.clone();
+        let paths = rendered.iter().map(|f| f.path.clone()).collect();
+        for f in rendered {
+            files.insert(f.path, f.bytes.into());
+        }
+        // Raw HTML in the new prose may hold a broken link.
+        let last = self.last.take()?;
+        let links = self.check_links(&last.handbook, &files, true);
+        self.last = Some(last);
+        if !links.is_empty() {
+            return None;
+        }
+        let pages = files.keys().filter(|p| p.ends_with(".html")).count();
+        Some(Rebuilt {
+            files,
+            rendered: paths,
+            pages,
+            warnings: None,
+            whole_behind: true,
+        })
+    }
+
+    /// The bytes of a copied file, read again only when its stamp changed.
+    fn asset(&mut self, src: &Path) -> Result<Arc<[u8]>, String> {
+        let stamp = Stamp::of(src);
+        if let (Some(s), Some((was, bytes))) = (stamp, self.assets.get(src)) {
+            if s == *was {
+                return Ok(Arc::clone(bytes));
+            }
+        }
+        let bytes: Arc<[u8]> = std::fs::read(src)
+            .map_err(|e| format!("{}: error: cannot read: {e}\n", src.display()))?
+            .into();
+        if let Some(s) = stamp {
+            self.assets.insert(src.to_owned(), (s, Arc::clone(&bytes)));
+        }
+        Ok(bytes)
+    }
+
+    /// The link check's diagnostics for `files`, checking again only what
+    /// changed since the site it last checked. While the print page is
+    /// `behind`, its links, right for an earlier site, are not checked.
+    fn check_links(&mut self, hb: &Handbook, files: &Files, behind: bool) -> Vec<Diagnostic> {
+        let mut changed: HashSet<String> = files
+            .iter()
+            .filter(|(p, b)| !self.linked.get(*p).is_some_and(|old| same_bytes(old, b)))
+            .map(|(p, _)| p.clone())
+            .collect();
+        changed.extend(
+            self.linked
+                .keys()
+                .filter(|p| !files.contains_key(*p))
+                .cloned(),
+        );
+        let unchecked: HashSet<String> = if behind {
+            HashSet::from([PRINT_FILE.to_owned()])
+        } else {
+            HashSet::new()
+        };
+        let broken = self
+            .links
+            .update(files, &changed, &hb.config.site_url, &unchecked);
+        self.linked = files.clone();
+        if broken.is_empty() {
+            return Vec::new();
+        }
+        linkcheck::diagnostics(
+            hb,
+            &|page: &str| files.get(page).map(|b| b.to_vec()),
+            &broken,
+            hb.config.link_check,
+            &hb.config.build_dir,
+        )
+    }
+}

@@ -1,0 +1,523 @@
+//! Serve's incremental rebuilds, through the library: after every kind of
+//! edit, the site `Incremental` gives is byte for byte the site a fresh
+//! build of the same sources gives, and it got there rendering only the
+//! pages whose inputs changed. No server and no file watcher: each test
+//! edits a copy of a fixture and names the files it touched, as the
+//! watcher would.
+
+mod common;
+
+use copbook::build::{self, BuildError};
+use copbook::incremental::{Files, Incremental, Rebuilt, Whole};
+use copbook::load::{self, LoadCache};
+use copbook::model::Date;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const TODAY: Date = Date {
+    year: 2026,
+    month: 11,
+    day: 22,
+};
+
+/// The outputs that may lag behind with `Whole::Later`.
+fn is_whole(path: &str) -> bool {
+    path == "print/index.html"
+        || path == "handbook.json"
+        || (path.starts_with("search/") && path.ends_with(".json"))
+}
+
+/// A fresh in-memory build of `root` at `/`, as `copbook build --site-url
+/// /` writes it: every output file and copied file, or the errors.
+fn fresh(root: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    match build::site(root, TODAY, Some("/")) {
+        Ok(site) => {
+            let mut out: BTreeMap<String, Vec<u8>> =
+                site.files.into_iter().map(|f| (f.path, f.bytes)).collect();
+            for (src, path) in site.assets {
+                out.insert(path, fs::read(src).expect("read asset"));
+            }
+            Ok(out)
+        }
+        Err(BuildError::Invalid(report)) => Err(report.errors_text()),
+        Err(BuildError::NotABook(m) | BuildError::Output(m)) => Err(m),
+    }
+}
+
+/// A copy of a fixture served incrementally.
+struct Session {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    inc: Incremental,
+    served: Files,
+}
+
+impl Session {
+    fn new(fixture: &str) -> Session {
+        let (tmp, root) = common::copy_fixture(fixture);
+        Session::at(tmp, root)
+    }
+
+    fn at(tmp: tempfile::TempDir, root: PathBuf) -> Session {
+        let mut s = Session {
+            _tmp: tmp,
+            root,
+            inc: Incremental::default(),
+            served: Files::new(),
+        };
+        let first = s.rebuild(&[], Whole::Now).expect("first build");
+        assert_eq!(
+            first.rendered.len(),
+            first.pages,
+            "the first build renders everything"
+        );
+        s
+    }
+
+    /// Rebuilds after `touched` (paths relative to the book) changed; a
+    /// successful rebuild is served from then on.
+    fn rebuild(&mut self, touched: &[&str], whole: Whole) -> Result<Rebuilt, String> {
+        let touched: HashSet<PathBuf> = touched.iter().map(|p| self.root.join(p)).collect();
+        let r = self
+            .inc
+            .rebuild(&self.root, TODAY, &self.served, &touched, whole)?;
+        self.served = r.files.clone();
+        Ok(r)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.root.join(rel);
+        fs::create_dir_all(p.parent().expect("parent")).expect("create folder");
+        fs::write(p, text).expect("write");
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let old = fs::read_to_string(self.root.join(rel)).expect("read");
+        assert!(old.contains(from), "{rel} has no `{from}`");
+        self.write(rel, &old.replacen(from, to, 1));
+    }
+
+    /// The served files whose bytes differ from a fresh build (or that
+    /// only one of them has), leaving out those `skip` names.
+    fn differences(&self, skip: impl Fn(&str) -> bool) -> Vec<String> {
+        let fresh = fresh(&self.root).expect("the fresh build succeeds");
+        let mut out = Vec::new();
+        for (path, bytes) in &fresh {
+            if skip(path) {
+                continue;
+            }
+            match self.served.get(path) {
+                Some(b) if **b == **bytes => {}
+                Some(_) => out.push(format!("{path} differs")),
+                None => out.push(format!("{path} missing")),
+            }
+        }
+        for path in self.served.keys() {
+            if !fresh.contains_key(path) && !skip(path) {
+                out.push(format!("{path} extra"));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Rebuilds after an edit of `touched`, checks that everything but the
+    /// print page and the search index is a fresh build at once, then that
+    /// a refresh makes those fresh too. Returns the first rebuild.
+    fn check_edit(&mut self, label: &str, touched: &[&str]) -> Rebuilt {
+        let r = self
+            .rebuild(touched, Whole::Later)
+            .unwrap_or_else(|e| panic!("{label}: rebuild failed:\n{e}"));
+        assert_eq!(
+            self.differences(is_whole),
+            Vec::<String>::new(),
+            "{label}: served pages differ from a fresh build"
+        );
+        let refresh = self
+            .rebuild(&[], Whole::Now)
+            .unwrap_or_else(|e| panic!("{label}: refresh failed:\n{e}"));
+        assert!(!refresh.whole_behind, "{label}");
+        assert_eq!(
+            self.differences(|_| false),
+            Vec::<String>::new(),
+            "{label}: after the refresh, served files differ from a fresh build"
+        );
+        r
+    }
+}
+
+fn set(v: &[String]) -> BTreeSet<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn every_kind_of_edit_gives_a_fresh_build() {
+    let mut s = Session::new("good");
+    assert_eq!(
+        s.differences(|_| false),
+        Vec::<String>::new(),
+        "first build"
+    );
+
+    s.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    s.check_edit("member name", &["content/members/luka.md"]);
+
+    s.edit(
+        "content/members/chen.md",
+        "participation = ",
+        "roles = [\"librarian\"]\nparticipation = ",
+    );
+    s.check_edit("role taken", &["content/members/chen.md"]);
+
+    s.edit(
+        "content/members/luka.md",
+        "roles = [\"facilitator\"]",
+        "roles = [\"coordinator\"]",
+    );
+    s.check_edit("role reassigned", &["content/members/luka.md"]);
+
+    s.write(
+        "content/02-plan/retrospective.md",
+        "+++\ntitle = \"Retrospective\"\nquestions = [\"What went well?\"]\nowner = \"chen\"\n+++\n\n\
+         ## What went well?\n\nThe clinics with [[luka]].\n",
+    );
+    s.check_edit("new page", &["content/02-plan/retrospective.md"]);
+
+    fs::remove_file(s.root.join("content/cases/amara.md")).expect("delete");
+    s.check_edit("deleted page", &["content/cases/amara.md"]);
+
+    s.edit(
+        "content/01-define/purpose.md",
+        "<!-- todo -->",
+        "Whether we meet in person.",
+    );
+    s.check_edit("question answered", &["content/01-define/purpose.md"]);
+
+    s.edit(
+        "content/01-define/community.md",
+        "## Who are our members?",
+        "## Who we are",
+    );
+    s.check_edit("heading changed", &["content/01-define/community.md"]);
+
+    s.edit(
+        "content/01-define/purpose.md",
+        "Members and their organisations.",
+        "Members, see [[01-define/community]].",
+    );
+    s.check_edit("link added", &["content/01-define/purpose.md"]);
+
+    s.edit(
+        "content/01-define/purpose.md",
+        "title = \"Purpose\"",
+        "title = \"Our purpose\"",
+    );
+    s.check_edit("page title", &["content/01-define/purpose.md"]);
+
+    s.edit(
+        "content/02-plan/_phase.md",
+        "title = \"Plan\"",
+        "title = \"Planning\"",
+    );
+    s.check_edit("phase title", &["content/02-plan/_phase.md"]);
+
+    s.write(
+        "static/logo.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    );
+    s.check_edit("static file", &["static/logo.svg"]);
+
+    s.edit(
+        "book.toml",
+        "title = \"Test Stewards CoP\"",
+        "title = \"Test Stewards\"",
+    );
+    let r = s.check_edit("book.toml", &["book.toml"]);
+    assert_eq!(r.rendered.len(), r.pages, "book.toml renders every page");
+
+    let builtin = fs::read_to_string(common::repo_root().join("themes/default/page.html"))
+        .expect("the built-in page template");
+    s.write(
+        "themes/default/page.html",
+        &builtin.replacen(
+            "<article class=\"answer\">",
+            "<article class=\"answer edited\">",
+            1,
+        ),
+    );
+    let r = s.check_edit("template", &["themes/default/page.html"]);
+    assert_eq!(r.rendered.len(), r.pages, "a template renders every page");
+}
+
+#[test]
+fn a_member_edit_renders_the_pages_that_show_the_member_and_no_others() {
+    let mut s = Session::new("good");
+    s.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    let before = s.served.clone();
+    let r = s.check_edit("member name", &["content/members/luka.md"]);
+    let rendered = set(&r.rendered);
+    for page in [
+        // The member's own page and the list of members.
+        "members/luka/index.html",
+        "members/index.html",
+        // The role Luka holds, and the roles matrix.
+        "roles/facilitator/index.html",
+        "roles/index.html",
+        // Pages that link to Luka or name Luka as the one to ask.
+        "define/purpose/index.html",
+        "define/community/index.html",
+        "plan/ways-of-working/index.html",
+        // Backlinks: Luka's page links to Amara's.
+        "members/amara/index.html",
+        // Unanswered questions list their owner.
+        "progress/index.html",
+    ] {
+        assert!(rendered.contains(page), "{page} not rendered: {rendered:?}");
+        let old = String::from_utf8_lossy(&before[page]).into_owned();
+        let new = String::from_utf8_lossy(&s.served[page]).into_owned();
+        assert!(
+            old.contains("Luka Kovač") && new.contains("Luca Kovač") && !new.contains("Luka Kovač"),
+            "{page} does not show the new name"
+        );
+    }
+    for page in ["norms/decisions/index.html", "index.html", "404.html"] {
+        assert!(!rendered.contains(page), "{page} rendered for nothing");
+    }
+    assert!(
+        r.rendered.len() < r.pages / 2,
+        "{} of {}",
+        r.rendered.len(),
+        r.pages
+    );
+}
+
+/// A handbook of `pages` answer pages in three phases, owned in turn by
+/// ten members, each page linking to the next.
+fn many_pages(pages: usize) -> Session {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = tmp.path().join("book");
+    let write = |rel: &str, text: String| {
+        let p = root.join(rel);
+        fs::create_dir_all(p.parent().expect("parent")).expect("create folder");
+        fs::write(p, text).expect("write");
+    };
+    write("book.toml", "[book]\ntitle = \"Many pages\"\n".to_owned());
+    write("content/index.md", "Welcome.\n".to_owned());
+    for m in 0..10 {
+        write(
+            &format!("content/members/m{m}.md"),
+            format!(
+                "+++\nname = \"Member {m}\"\nroles = [\"r{}\"]\n+++\n\nBio.\n",
+                m % 3
+            ),
+        );
+    }
+    for r in 0..3 {
+        write(
+            &format!("content/roles/r{r}.md"),
+            format!("+++\ntitle = \"Role {r}\"\n+++\n\nDoes things.\n"),
+        );
+    }
+    for i in 0..pages {
+        let phase = i % 3;
+        let next = (i + 3) % pages;
+        write(
+            &format!("content/0{}-phase{}/p{i:03}.md", phase + 1, phase + 1),
+            format!(
+                "+++\ntitle = \"Page {i}\"\nquestions = [\"Why {i}?\"]\nowner = \"m{}\"\n+++\n\n\
+                 ## Why {i}?\n\nBecause. See [[0{}-phase{}/p{next:03}]].\n",
+                i % 10,
+                next % 3 + 1,
+                next % 3 + 1,
+            ),
+        );
+    }
+    Session::at(tmp, root)
+}
+
+#[test]
+fn on_a_large_handbook_a_member_edit_renders_few_pages() {
+    let mut s = many_pages(150);
+    s.edit("content/members/m7.md", "Member 7", "Member Seven");
+    let r = s.check_edit("member name", &["content/members/m7.md"]);
+    // Member 7 owns 15 of the 150 pages; with its own page, the role it
+    // holds, the lists and the progress page that is about 25.
+    assert!(
+        r.rendered.len() <= 30 && r.pages > 160,
+        "rendered {} of {} pages: {:?}",
+        r.rendered.len(),
+        r.pages,
+        r.rendered
+    );
+    // A page title shows in the sidebar of the pages around it, and in
+    // the page that links to it: still far from everything.
+    s.edit(
+        "content/02-phase2/p076.md",
+        "title = \"Page 76\"",
+        "title = \"Page 76 renamed\"",
+    );
+    let r = s.check_edit("page title", &["content/02-phase2/p076.md"]);
+    assert!(
+        r.rendered.len() < r.pages / 2,
+        "{} of {}",
+        r.rendered.len(),
+        r.pages
+    );
+}
+
+#[test]
+fn an_unchanged_save_renders_nothing_and_changes_nothing() {
+    let mut s = Session::new("good");
+    let before = s.served.clone();
+    let text = fs::read_to_string(s.root.join("content/members/luka.md")).expect("read");
+    s.write("content/members/luka.md", &text);
+    let r = s
+        .rebuild(&["content/members/luka.md"], Whole::Later)
+        .expect("rebuild");
+    assert_eq!(r.rendered, Vec::<String>::new());
+    assert_eq!(s.served, before);
+}
+
+#[test]
+fn a_broken_edit_fails_with_the_errors_of_a_full_build_and_a_fix_recovers() {
+    let mut s = Session::new("good");
+    s.edit(
+        "content/01-define/purpose.md",
+        "owner = \"amara\"",
+        "owner = \"amra\"",
+    );
+    s.edit("content/members/chen.md", "name = ", "nmae = ");
+    let err = s
+        .rebuild(
+            &["content/01-define/purpose.md", "content/members/chen.md"],
+            Whole::Later,
+        )
+        .err()
+        .expect("the edit breaks the handbook");
+    assert_eq!(Err(err), fresh(&s.root).map(|_| ()));
+    s.edit("content/members/chen.md", "nmae = ", "name = ");
+    s.edit(
+        "content/01-define/purpose.md",
+        "owner = \"amra\"",
+        "owner = \"chen\"",
+    );
+    s.check_edit(
+        "fixed",
+        &["content/01-define/purpose.md", "content/members/chen.md"],
+    );
+}
+
+/// A link in raw HTML is checked in the rendered site. While the print
+/// page is behind, its copy of the link is not checked: the page's own
+/// error shows at once, the print page's when it is made again.
+#[test]
+fn a_broken_link_in_raw_html_is_the_same_error_as_in_a_full_build() {
+    let mut s = Session::new("good");
+    s.edit(
+        "content/members/chen.md",
+        "Chen joined in 2026.",
+        "Chen joined in 2026. <a href=\"../nobody/\">Who?</a>",
+    );
+    let err = s
+        .rebuild(&["content/members/chen.md"], Whole::Later)
+        .err()
+        .expect("a broken link is an error");
+    let full = fresh(&s.root).expect_err("the full build fails");
+    assert!(
+        err.lines()
+            .next()
+            .is_some_and(|l| l.contains("/members/chen/"))
+            && full.starts_with(&err),
+        "{err}\nis not the start of\n{full}"
+    );
+    let err = s
+        .rebuild(&[], Whole::Now)
+        .err()
+        .expect("a broken link is an error");
+    assert_eq!(err, full);
+
+    // Valid on its own page, broken where the print page copies it.
+    s.edit("content/members/chen.md", "../nobody/", "../amara/");
+    let r = s
+        .rebuild(&["content/members/chen.md"], Whole::Later)
+        .expect("the member page is fine");
+    assert!(r.whole_behind);
+    let err = s
+        .rebuild(&[], Whole::Now)
+        .err()
+        .expect("the print page has the broken copy");
+    assert!(err.contains("/print/"), "{err}");
+    assert_eq!(Err(err), fresh(&s.root).map(|_| ()));
+}
+
+/// What a load holds, in an order that does not depend on hashing.
+fn summary(l: &load::Loaded) -> String {
+    let docs = l
+        .pages
+        .iter()
+        .map(|p| (&p.title, &p.doc))
+        .chain(l.members.iter().map(|m| (&m.name, &m.doc)))
+        .chain(l.roles.iter().map(|r| (&r.title, &r.doc)))
+        .chain(l.norms.iter().map(|n| (&n.title, &n.doc)))
+        .chain(l.cases.iter().map(|c| (&c.id, &c.doc)))
+        .map(|(t, d)| {
+            format!(
+                "{t} {} {} {} {:?} {:?}",
+                d.file, d.body_start, d.broken, d.analysis.headings, d.analysis.links
+            )
+        })
+        .collect::<Vec<_>>();
+    let sources = l
+        .sources
+        .iter()
+        .map(|s| format!("{}\n{}", s.path, s.text))
+        .collect::<Vec<_>>();
+    format!(
+        "{sources:#?}\n{:?}\n{docs:#?}\n{:?}\n{:?}\n{:?}",
+        l.config,
+        l.phases
+            .iter()
+            .map(|p| (&p.dir, &p.title, p.order))
+            .collect::<Vec<_>>(),
+        l.assets,
+        l.diags
+    )
+}
+
+#[test]
+fn the_load_cache_reads_only_changed_files_and_loads_what_load_loads() {
+    let (_tmp, root) = common::copy_fixture("good");
+    // One file with errors, so that diagnostics are compared too.
+    fs::write(
+        root.join("content/norms/broken.md"),
+        "+++\ntitel = \"Broken\"\n+++\n\nSee [[nobody]].\n",
+    )
+    .expect("write");
+    let mut cache = LoadCache::default();
+    let first = load::load_cached(&root, &mut cache).expect("load");
+    assert!(!first.diags.is_empty());
+    let files = cache.read();
+    assert!(files > 10, "{files}");
+    assert_eq!(summary(&first), summary(&load::load(&root).expect("load")));
+
+    let again = load::load_cached(&root, &mut cache).expect("load");
+    assert_eq!((cache.read(), cache.dropped()), (0, 0));
+    assert_eq!(summary(&again), summary(&first));
+
+    let luka = root.join("content/members/luka.md");
+    let text = fs::read_to_string(&luka).expect("read");
+    fs::write(&luka, text.replace("Luka Kovač", "Luka K.")).expect("write");
+    fs::remove_file(root.join("content/cases/amara.md")).expect("delete");
+    let edited = load::load_cached(&root, &mut cache).expect("load");
+    assert_eq!((cache.read(), cache.dropped()), (1, 1));
+    assert_eq!(summary(&edited), summary(&load::load(&root).expect("load")));
+
+    // A file the watcher names is read again even if its stamp says not.
+    cache.forget([luka.as_path()]);
+    load::load_cached(&root, &mut cache).expect("load");
+    assert_eq!(cache.read(), 1);
+    cache.forget([root.join("content").as_path()]);
+    load::load_cached(&root, &mut cache).expect("load");
+    assert_eq!(cache.read(), files - 1);
+}
