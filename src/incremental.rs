@@ -88,6 +88,9 @@ pub struct Incremental {
     links: LinkIndex,
     linked: Files,
     last: Option<Last>,
+    /// A source changed since the last good build (a failed rebuild in
+    /// between read it, so the load cache no longer says so).
+    unsettled: bool,
 }
 
 /// The last good build.
@@ -116,6 +119,21 @@ fn errors_text(diags: &[Diagnostic]) -> String {
     .errors_text()
 }
 
+/// Makes the search index and handbook.json into `files`; gives the
+/// search index's paths. (The print page is rendered with the pages.)
+fn whole_outputs(hb: &Handbook, files: &mut Files) -> Vec<String> {
+    let (index, json) = rayon::join(
+        || crate::search::build_index(hb),
+        || build::handbook_json(hb),
+    );
+    files.insert(JSON_FILE.into(), json.into_bytes().into());
+    let paths = index.iter().map(|f| f.path.clone()).collect();
+    for f in index {
+        files.insert(f.path, f.bytes.into());
+    }
+    paths
+}
+
 impl Incremental {
     /// Rebuilds the site at `root`. `served` is the site being served (the
     /// last good one, which gives unchanged pages their bytes); `touched`
@@ -135,6 +153,7 @@ impl Incremental {
         match self.try_rebuild(root, today, served, touched, whole, last.as_ref()) {
             Ok((rebuilt, good)) => {
                 self.last = Some(good);
+                self.unsettled = false;
                 // Freeing a large handbook takes a while: not on the way
                 // to the browser.
                 std::thread::spawn(move || drop(last));
@@ -156,6 +175,124 @@ impl Incremental {
         whole: Whole,
         last: Option<&Last>,
     ) -> Result<(Rebuilt, Last), String> {
+        let (handbook, theme, mut report) = self.load_and_check(root, today, touched)?;
+        let global = self.global_key(&handbook);
+        // Another book.toml or theme: nothing of the last build is reused.
+        let last = last.filter(|l| l.global == global);
+        let whole_now = whole == Whole::Now || last.is_none();
+
+        let t = Instant::now();
+        let fingerprints: HashMap<String, u64> = Renderer::fingerprints(&handbook, &theme)
+            .map_err(|d| errors_text(&[d]))?
+            .into_iter()
+            .collect();
+        timing("fingerprints", t);
+        let t = Instant::now();
+        let stale = |path: &str| -> bool {
+            if !served.contains_key(path) {
+                return true;
+            }
+            if path == PRINT_FILE {
+                return whole_now;
+            }
+            last.and_then(|l| l.fingerprints.get(path))
+                .is_none_or(|old| fingerprints.get(path) != Some(old))
+        };
+        let renderer = Renderer::new(&handbook, &theme).map_err(|d| errors_text(&[d]))?;
+        let pages = match renderer.render_pages(stale) {
+            Ok(p) => p,
+            Err(d) => {
+                report.errors.extend(d);
+                report
+                    .errors
+                    .sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+                return Err(report.errors_text());
+            }
+        };
+        drop(renderer);
+        timing("render", t);
+
+        let t = Instant::now();
+        let rendered: Vec<String> = pages.iter().map(|f| f.path.clone()).collect();
+        let mut files: Files = HashMap::with_capacity(served.len());
+        for f in pages {
+            files.insert(f.path, f.bytes.into());
+        }
+        // Every other page keeps its bytes.
+        for path in fingerprints.keys().map(String::as_str).chain([PRINT_FILE]) {
+            if !files.contains_key(path) {
+                if let Some(bytes) = served.get(path) {
+                    files.insert(path.to_owned(), Arc::clone(bytes));
+                }
+            }
+        }
+        let search = if whole_now {
+            whole_outputs(&handbook, &mut files)
+        } else {
+            let kept = last.map(|l| l.search.clone()).unwrap_or_default();
+            for p in kept.iter().map(String::as_str).chain([JSON_FILE]) {
+                if let Some(bytes) = served.get(p) {
+                    files.insert(p.to_owned(), Arc::clone(bytes));
+                }
+            }
+            kept
+        };
+        for f in build::extra_files(&handbook, &theme, None) {
+            files.insert(f.path, f.bytes.into());
+        }
+        for (src, out) in &handbook.assets {
+            files.insert(out.clone(), self.asset(src)?);
+        }
+        timing("other files", t);
+
+        // Anything that changed leaves the whole-handbook outputs behind.
+        let changed = !rendered.is_empty() || self.unsettled;
+        let whole_behind = !whole_now && (changed || last.is_some_and(|l| l.whole_behind));
+        let t = Instant::now();
+        let links = self.check_links(&handbook, &files, whole_behind);
+        timing("link check", t);
+        build::publish_warnings(&handbook, &mut report);
+        let failed = handbook.config.link_check == LinkCheck::Error && !links.is_empty();
+        if failed {
+            report.errors.extend(links);
+        } else {
+            report.warnings.extend(links);
+        }
+        for v in [&mut report.errors, &mut report.warnings] {
+            v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+        }
+        if failed {
+            return Err(report.errors_text());
+        }
+
+        let rebuilt = Rebuilt {
+            pages: files.keys().filter(|p| p.ends_with(".html")).count(),
+            files,
+            rendered,
+            warnings: Some(report.to_text()),
+            whole_behind,
+        };
+        let good = Last {
+            handbook,
+            theme,
+            global,
+            fingerprints,
+            search,
+            whole_behind,
+        };
+        Ok((rebuilt, good))
+    }
+
+    /// Loads (re-reading what `touched` names or what changed on disk) and
+    /// resolves; the theme is loaded again only when a file under
+    /// `themes/` or book.toml was touched. The handbook is set at `/`, as
+    /// serve serves it. On errors, their text.
+    fn load_and_check(
+        &mut self,
+        root: &Path,
+        today: Date,
+        touched: &HashSet<PathBuf>,
+    ) -> Result<(Handbook, Arc<Theme>, crate::diag::Report), String> {
         let t = Instant::now();
         self.cache.forget(touched.iter().map(PathBuf::as_path));
         self.assets
@@ -170,6 +307,7 @@ impl Incremental {
         }
         let loaded = load::load_cached(root, &mut self.cache)
             .map_err(|NotABook(m)| format!("error: {m}\n"))?;
+        self.unsettled |= self.cache.changed() > 0;
         timing("load", t);
 
         let t = Instant::now();
@@ -188,137 +326,27 @@ impl Incremental {
         let build::Checked {
             mut handbook,
             theme,
-            mut report,
+            report,
             ..
         } = checked;
         handbook.config.site_url = crate::urls::normalize_site_url("/");
-        let theme = match theme {
-            Some(t) if !report.has_errors() => t,
-            _ => return Err(report.errors_text()),
-        };
+        match theme {
+            Some(t) if !report.has_errors() => Ok((handbook, t, report)),
+            _ => Err(report.errors_text()),
+        }
+    }
 
-        let global = {
-            let mut h = std::hash::DefaultHasher::new();
-            handbook
-                .sources
-                .iter()
-                .find(|s| s.path == "book.toml")
-                .map(|s| &s.text)
-                .hash(&mut h);
-            self.theme_generation.hash(&mut h);
-            h.finish()
-        };
-        let last = last.filter(|l| l.global == global);
-        let whole_now = whole == Whole::Now || last.is_none();
-
-        let t = Instant::now();
-        let fingerprints: HashMap<String, u64> = Renderer::fingerprints(&handbook, &theme)
-            .map_err(|d| errors_text(&[d]))?
-            .into_iter()
-            .collect();
-        timing("fingerprints", t);
-        let t = Instant::now();
-        let stale = |path: &str| -> bool {
-            if path == PRINT_FILE {
-                return whole_now || !served.contains_key(path);
-            }
-            !served.contains_key(path)
-                || last
-                    .and_then(|l| l.fingerprints.get(path))
-                    .is_none_or(|old| fingerprints.get(path) != Some(old))
-        };
-        let renderer = Renderer::new(&handbook, &theme).map_err(|d| errors_text(&[d]))?;
-        let pages = match renderer.render_pages(stale) {
-            Ok(p) => p,
-            Err(d) => {
-                report.errors.extend(d);
-                report
-                    .errors
-                    .sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
-                return Err(report.errors_text());
-            }
-        };
-        drop(renderer);
-        timing("render", t);
-
-        let t = Instant::now();
-        let mut files: Files = HashMap::with_capacity(served.len());
-        let rendered: Vec<String> = pages.iter().map(|f| f.path.clone()).collect();
-        let changed_pages =
-            !rendered.is_empty() || self.cache.read() > 0 || self.cache.dropped() > 0;
-        for f in pages {
-            files.insert(f.path, f.bytes.into());
-        }
-        for path in fingerprints.keys().map(String::as_str).chain([PRINT_FILE]) {
-            if !files.contains_key(path) {
-                if let Some(bytes) = served.get(path) {
-                    files.insert(path.to_owned(), Arc::clone(bytes));
-                }
-            }
-        }
-        let search = if whole_now {
-            let (index, json) = rayon::join(
-                || crate::search::build_index(&handbook),
-                || build::handbook_json(&handbook),
-            );
-            files.insert(JSON_FILE.into(), json.into_bytes().into());
-            let paths = index.iter().map(|f| f.path.clone()).collect();
-            for f in index {
-                files.insert(f.path, f.bytes.into());
-            }
-            paths
-        } else {
-            let paths = last.map(|l| l.search.clone()).unwrap_or_default();
-            for p in paths.iter().map(String::as_str).chain([JSON_FILE]) {
-                if let Some(bytes) = served.get(p) {
-                    files.insert(p.to_owned(), Arc::clone(bytes));
-                }
-            }
-            paths
-        };
-        for f in build::extra_files(&handbook, &theme, None) {
-            files.insert(f.path, f.bytes.into());
-        }
-        for (src, out) in &handbook.assets {
-            files.insert(out.clone(), self.asset(src)?);
-        }
-        timing("other files", t);
-
-        let t = Instant::now();
-        let whole_behind = !whole_now && (changed_pages || last.is_some_and(|l| l.whole_behind));
-        let links = self.check_links(&handbook, &files, whole_behind);
-        timing("link check", t);
-        build::publish_warnings(&handbook, &mut report);
-        let failed = handbook.config.link_check == LinkCheck::Error && !links.is_empty();
-        if failed {
-            report.errors.extend(links);
-        } else {
-            report.warnings.extend(links);
-        }
-        for v in [&mut report.errors, &mut report.warnings] {
-            v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
-        }
-        if failed {
-            return Err(report.errors_text());
-        }
-
-        let html = files.keys().filter(|p| p.ends_with(".html")).count();
-        let good = Last {
-            handbook,
-            theme,
-            global,
-            fingerprints,
-            search,
-            whole_behind,
-        };
-        let rebuilt = Rebuilt {
-            files,
-            rendered,
-            pages: html,
-            warnings: Some(report.to_text()),
-            whole_behind,
-        };
-        Ok((rebuilt, good))
+    /// What every page depends on besides its own context: book.toml (its
+    /// text) and the theme (how many times one was loaded).
+    fn global_key(&self, hb: &Handbook) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        hb.sources
+            .iter()
+            .find(|s| s.path == "book.toml")
+            .map(|s| &s.text)
+            .hash(&mut h);
+        self.theme_generation.hash(&mut h);
+        h.finish()
     }
 
     /// The fast path for prose: when every touched file is a page of the

@@ -381,8 +381,9 @@ impl Stamp {
     }
 }
 
-/// A parsed file and the stamp its file had when it was read.
-type CacheEntry = (Stamp, Arc<ParsedFile>);
+/// A parsed file and the stamp its file had when it was read (`None`
+/// once forgotten: read it again).
+type CacheEntry = (Option<Stamp>, Arc<ParsedFile>);
 
 /// The parsed files of `content/` from earlier loads, by path, each with
 /// the size and modification time it had when it was read. `serve` keeps
@@ -393,9 +394,11 @@ type CacheEntry = (Stamp, Arc<ParsedFile>);
 #[derive(Default)]
 pub struct LoadCache {
     files: HashMap<PathBuf, CacheEntry>,
-    /// How many files the last load read (new or changed) and how many it
-    /// dropped (deleted since the load before).
+    /// How many files the last load read (new, changed or forgotten), how
+    /// many of them had a new text (or were new), and how many it dropped
+    /// (deleted since the load before).
     read: usize,
+    changed: usize,
     dropped: usize,
 }
 
@@ -404,7 +407,11 @@ impl LoadCache {
     /// next load reads those files whatever their stamps say.
     pub fn forget<'p>(&mut self, paths: impl IntoIterator<Item = &'p Path>) {
         for p in paths {
-            self.files.retain(|cached, _| !cached.starts_with(p));
+            for (cached, (stamp, _)) in self.files.iter_mut() {
+                if cached.starts_with(p) {
+                    *stamp = None;
+                }
+            }
         }
     }
 
@@ -418,6 +425,12 @@ impl LoadCache {
         self.dropped
     }
 
+    /// Files of the last load that are new, gone, or read again with a
+    /// new text: a file saved again unchanged does not count.
+    pub fn changed(&self) -> usize {
+        self.changed + self.dropped
+    }
+
     /// Every found file parsed, from the cache when its stamp still holds;
     /// the cache then holds exactly the found files.
     fn parse_all(&mut self, found: &[Found]) -> Vec<ParsedFile> {
@@ -427,7 +440,7 @@ impl LoadCache {
                 // Stamped before reading: a save during the read leaves a
                 // stamp that differs next time, so the file is read again.
                 let stamp = Stamp::of(&f.path);
-                if let (Some(stamp), Some((was, file))) = (stamp, self.files.get(&f.path)) {
+                if let (Some(stamp), Some((Some(was), file))) = (stamp, self.files.get(&f.path)) {
                     if stamp == *was {
                         return (ParsedFile::clone(file), None);
                     }
@@ -436,29 +449,36 @@ impl LoadCache {
                 // A file that could not be read is read again next time.
                 let keep = stamp
                     .filter(|_| file.readable)
-                    .map(|s| (s, Arc::new(file.clone())));
+                    .map(|s| (Some(s), Arc::new(file.clone())));
                 (file, keep)
             })
             .collect();
         let mut files = HashMap::with_capacity(found.len());
-        let mut read = 0;
+        let (mut read, mut changed) = (0, 0);
         let mut parsed = Vec::with_capacity(found.len());
         for (f, (file, fresh)) in found.iter().zip(results) {
             let old = self.files.remove(&f.path);
             match (fresh, old) {
-                (Some(entry), _) => {
+                (Some(entry), old) => {
                     read += 1;
+                    let same = old.is_some_and(|(_, o)| o.src.text == entry.1.src.text);
+                    changed += usize::from(!same);
                     files.insert(f.path.clone(), entry);
                 }
-                (None, Some(entry)) => {
+                (None, Some(entry)) if entry.0.is_some() => {
                     files.insert(f.path.clone(), entry);
                 }
-                (None, None) => read += 1,
+                // Not kept (unreadable, or no stamp): read each time.
+                (None, _) => {
+                    read += 1;
+                    changed += 1;
+                }
             }
             parsed.push(file);
         }
         self.dropped = self.files.len();
         self.read = read;
+        self.changed = changed;
         self.files = files;
         parsed
     }

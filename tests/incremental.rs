@@ -376,6 +376,7 @@ fn an_unchanged_save_renders_nothing_and_changes_nothing() {
         .rebuild(&["content/members/luka.md"], Whole::Later)
         .expect("rebuild");
     assert_eq!(r.rendered, Vec::<String>::new());
+    assert!(!r.whole_behind, "nothing to refresh");
     assert_eq!(s.served, before);
 }
 
@@ -402,10 +403,11 @@ fn a_broken_edit_fails_with_the_errors_of_a_full_build_and_a_fix_recovers() {
         "owner = \"amra\"",
         "owner = \"chen\"",
     );
-    s.check_edit(
+    let r = s.check_edit(
         "fixed",
         &["content/01-define/purpose.md", "content/members/chen.md"],
     );
+    assert!(r.whole_behind, "the print page waits for the refresh");
 }
 
 /// A link in raw HTML is checked in the rendered site. While the print
@@ -510,13 +512,14 @@ fn the_load_cache_reads_only_changed_files_and_loads_what_load_loads() {
     fs::write(&luka, text.replace("Luka Kovač", "Luka K.")).expect("write");
     fs::remove_file(root.join("content/cases/amara.md")).expect("delete");
     let edited = load::load_cached(&root, &mut cache).expect("load");
-    assert_eq!((cache.read(), cache.dropped()), (1, 1));
+    assert_eq!((cache.read(), cache.dropped(), cache.changed()), (1, 1, 2));
     assert_eq!(summary(&edited), summary(&load::load(&root).expect("load")));
 
-    // A file the watcher names is read again even if its stamp says not.
+    // A file the watcher names is read again even if its stamp says not;
+    // read again unchanged, it is no change.
     cache.forget([luka.as_path()]);
     load::load_cached(&root, &mut cache).expect("load");
-    assert_eq!(cache.read(), 1);
+    assert_eq!((cache.read(), cache.changed()), (1, 0));
     cache.forget([root.join("content").as_path()]);
     load::load_cached(&root, &mut cache).expect("load");
     assert_eq!(cache.read(), files - 1);
