@@ -155,8 +155,8 @@ impl Incremental {
                 self.last = Some(good);
                 self.unsettled = false;
                 // Freeing a large handbook takes a while: not on the way
-                // to the browser.
-                std::thread::spawn(move || drop(last));
+                // to the browser. (Without a thread, it is freed here.)
+                let _ = std::thread::Builder::new().spawn(move || drop(last));
                 Ok(rebuilt)
             }
             Err(e) => {
