@@ -336,7 +336,9 @@ impl Prepared {
             &self.out_dir,
             put,
         );
-        timing("render", t);
+        // Pages are written as they are made, and the search index and the
+        // link check run inside: their own lines are parts of this one.
+        timing("render+write", t);
         let report = &mut self.report;
         let rendered = match rendered {
             Ok(r) => r,
@@ -431,7 +433,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, BuildError> {
         .try_for_each(|(src, out)| staging.copy(src, out))
         .map_err(cannot)?;
     staging.commit().map_err(cannot)?;
-    timing("write", t);
+    timing("swap in", t);
     Ok(Built {
         dest,
         pages,
