@@ -363,6 +363,7 @@ impl Incremental {
         touched: &HashSet<PathBuf>,
     ) -> Option<Rebuilt> {
         let last = self.last.as_mut()?;
+        let t = Instant::now();
         let mut edits = Vec::new();
         for path in touched {
             let rel = path
@@ -392,6 +393,8 @@ impl Incremental {
                 .apply_body_edit(key, src, body_start, analysis);
         }
         last.whole_behind = true;
+        timing("prose: read", t);
+        let t = Instant::now();
         let renderer = Renderer::new(&last.handbook, &last.theme).ok()?;
         let rendered: Vec<OutFile> = keys
             .iter()
@@ -399,15 +402,20 @@ impl Incremental {
             .collect::<Result<_, _>>()
             .ok()?;
         drop(renderer);
+        timing("prose: render", t);
+        let t = Instant::now();
         let mut files = served.clone();
-        let paths = rendered.iter().map(|f| f.path.clone()).collect();
+        let paths: Vec<String> = rendered.iter().map(|f| f.path.clone()).collect();
         for f in rendered {
             files.insert(f.path, f.bytes.into());
         }
+        timing("prose: copy the site", t);
+        let t = Instant::now();
         // Raw HTML in the new prose may hold a broken link.
         let last = self.last.take()?;
-        let links = self.check_links(&last.handbook, &files, true);
+        let links = self.check_links_of(&last.handbook, &files, &paths, true);
         self.last = Some(last);
+        timing("prose: link check", t);
         if !links.is_empty() {
             return None;
         }
@@ -453,6 +461,43 @@ impl Incremental {
                 .filter(|p| !files.contains_key(*p))
                 .cloned(),
         );
+        self.linked = files.clone();
+        self.check_changed(hb, files, &changed, behind)
+    }
+
+    /// [`Self::check_links`] when the caller knows which files changed
+    /// (all of them present in `files`): the fast path's one page, without
+    /// comparing (and copying) the whole site's 20,000 entries.
+    fn check_links_of(
+        &mut self,
+        hb: &Handbook,
+        files: &Files,
+        changed: &[String],
+        behind: bool,
+    ) -> Vec<Diagnostic> {
+        let changed: HashSet<String> = changed
+            .iter()
+            .filter(|p| {
+                let (old, new) = (self.linked.get(*p), files.get(*p));
+                !matches!((old, new), (Some(o), Some(n)) if same_bytes(o, n))
+            })
+            .cloned()
+            .collect();
+        for p in &changed {
+            if let Some(b) = files.get(p) {
+                self.linked.insert(p.clone(), Arc::clone(b));
+            }
+        }
+        self.check_changed(hb, files, &changed, behind)
+    }
+
+    fn check_changed(
+        &mut self,
+        hb: &Handbook,
+        files: &Files,
+        changed: &HashSet<String>,
+        behind: bool,
+    ) -> Vec<Diagnostic> {
         let unchecked: HashSet<String> = if behind {
             HashSet::from([PRINT_FILE.to_owned()])
         } else {
@@ -460,8 +505,7 @@ impl Incremental {
         };
         let broken = self
             .links
-            .update(files, &changed, &hb.config.site_url, &unchecked);
-        self.linked = files.clone();
+            .update(files, changed, &hb.config.site_url, &unchecked);
         if broken.is_empty() {
             return Vec::new();
         }

@@ -990,6 +990,27 @@ fn a_broken_link_added_to_prose_is_an_error() {
     assert!(!html.contains("#nope"), "the broken page was served");
 }
 
+/// A prose-only edit takes serve's fast path (one page re-rendered); a
+/// broken link in its raw HTML must still be caught there.
+#[test]
+fn a_broken_raw_html_link_in_a_prose_edit_is_an_error() {
+    let book = Book::good();
+    let server = book.serve();
+    let mut events = server.events();
+    version_of(&events.first());
+    let page = "content/02-plan/ways-of-working.md";
+    book.edit(
+        page,
+        "Monthly, as",
+        "Monthly (<a href=\"../no-such-page/\">see</a>), as",
+    );
+    let ev = events.wait_any();
+    assert_eq!(ev.name, "error", "{ev:?}");
+    assert!(ev.data.contains("no-such-page"), "{}", ev.data);
+    let html = server.get("/plan/ways-of-working/").text();
+    assert!(!html.contains("no-such-page"), "the broken page was served");
+}
+
 #[test]
 fn undoing_a_broken_edit_sends_ok() {
     let book = Book::good();
