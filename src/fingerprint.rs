@@ -266,53 +266,30 @@ impl ser::Serializer for &mut Ser {
     }
 }
 
-impl ser::SerializeSeq for &mut Ser {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Res {
-        self.tag(END);
-        Ok(())
-    }
+/// Sequences and tuples: each element in turn, then an end tag (so that
+/// `[a, b], [c]` and `[a], [b, c]` hash apart).
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for &mut Ser {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Res {
+                self.tag(END);
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Ser {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Res {
-        self.tag(END);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Ser {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Res {
-        self.tag(END);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Ser {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Res {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Res {
-        self.tag(END);
-        Ok(())
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for &mut Ser {
     type Ok = ();

@@ -969,46 +969,42 @@ fn a_broken_edit_keeps_the_last_good_site_and_sends_the_error() {
     assert_eq!(after.first().name, "reload", "no error left");
 }
 
-#[test]
-fn a_broken_link_added_to_prose_is_an_error() {
+/// Replaces `from` by `to` in ways-of-working.md under serve and expects
+/// an error event naming `needle`, with the broken page not served.
+fn a_broken_edit_is_an_error_event(from: &str, to: &str, needle: &str) {
     let book = Book::good();
     let server = book.serve();
     let mut events = server.events();
     version_of(&events.first());
     let page = "content/02-plan/ways-of-working.md";
-    // Only the prose changes, but the new link points at a missing anchor.
-    book.edit(
-        page,
-        "Monthly, as",
-        "Monthly ([see](../01-define/purpose.md#nope)), as",
-    );
+    book.edit(page, from, to);
     let ev = events.wait_any();
     assert_eq!(ev.name, "error", "{ev:?}");
     assert!(has_error_at(&ev.data, page), "{}", ev.data);
-    assert!(ev.data.contains("#nope"), "{}", ev.data);
+    assert!(ev.data.contains(needle), "{}", ev.data);
     let html = server.get("/plan/ways-of-working/").text();
-    assert!(!html.contains("#nope"), "the broken page was served");
+    assert!(!html.contains(needle), "the broken page was served");
+}
+
+#[test]
+fn a_broken_link_added_to_prose_is_an_error() {
+    // Only the prose changes, but the new link points at a missing anchor.
+    a_broken_edit_is_an_error_event(
+        "Monthly, as",
+        "Monthly ([see](../01-define/purpose.md#nope)), as",
+        "#nope",
+    );
 }
 
 /// A prose-only edit takes serve's fast path (one page re-rendered); a
 /// broken link in its raw HTML must still be caught there.
 #[test]
 fn a_broken_raw_html_link_in_a_prose_edit_is_an_error() {
-    let book = Book::good();
-    let server = book.serve();
-    let mut events = server.events();
-    version_of(&events.first());
-    let page = "content/02-plan/ways-of-working.md";
-    book.edit(
-        page,
+    a_broken_edit_is_an_error_event(
         "Monthly, as",
         "Monthly (<a href=\"../no-such-page/\">see</a>), as",
+        "no-such-page",
     );
-    let ev = events.wait_any();
-    assert_eq!(ev.name, "error", "{ev:?}");
-    assert!(ev.data.contains("no-such-page"), "{}", ev.data);
-    let html = server.get("/plan/ways-of-working/").text();
-    assert!(!html.contains("no-such-page"), "the broken page was served");
 }
 
 #[test]
