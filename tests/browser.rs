@@ -13,16 +13,15 @@
 
 mod common;
 
+use common::serve::{LOOPBACK, Serve};
+
 use std::fs;
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long the server may take to start and to pick up a first edit.
-const DEADLINE: Duration = Duration::from_secs(10);
 /// How long the whole browser run may take (it normally takes ~30 s).
 const RUN_DEADLINE: Duration = Duration::from_secs(180);
 
@@ -64,119 +63,6 @@ fn missing() -> Option<String> {
     None
 }
 
-/// A running `copbook serve`; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    stderr: PathBuf,
-}
-
-impl Server {
-    /// Serves `book` on a free loopback port and waits until it answers
-    /// and watches for edits.
-    fn start(book: &Path, logs: &Path) -> Server {
-        // Another test may take the probed port before the server binds it;
-        // then the server exits and another port is tried.
-        for _ in 0..5 {
-            let port = TcpListener::bind(("127.0.0.1", 0))
-                .and_then(|l| l.local_addr())
-                .expect("probe a free port")
-                .port();
-            let stdout = logs.join(format!("serve-{port}.stdout"));
-            let stderr = logs.join(format!("serve-{port}.stderr"));
-            let child = Command::new(env!("CARGO_BIN_EXE_copbook"))
-                .arg("serve")
-                .arg(book)
-                .arg("-p")
-                .arg(port.to_string())
-                .env("COPBOOK_TODAY", common::TODAY)
-                .env_remove("RUST_BACKTRACE")
-                .stdin(Stdio::null())
-                .stdout(fs::File::create(&stdout).expect("create stdout log"))
-                .stderr(fs::File::create(&stderr).expect("create stderr log"))
-                .spawn()
-                .expect("start copbook serve");
-            let mut server = Server {
-                child,
-                port,
-                stderr,
-            };
-            if server.wait_ready() {
-                server.wait_watching(book, logs);
-                return server;
-            }
-        }
-        panic!("could not start copbook serve on a free port");
-    }
-
-    /// Whether the server came up (false: its port was taken).
-    fn wait_ready(&mut self) -> bool {
-        let until = Instant::now() + DEADLINE;
-        loop {
-            let log = self.log();
-            if let Some(status) = self.child.try_wait().expect("poll copbook serve") {
-                if log.contains("cannot listen") {
-                    return false;
-                }
-                panic!("copbook serve exited with {status} before serving:\n{log}");
-            }
-            if log.contains("serving ") && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            assert!(
-                Instant::now() < until,
-                "copbook serve did not start within {DEADLINE:?}:\n{log}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `serve` prints its address before its watcher runs: save
-    /// content/index.md again, unchanged, until a rebuild shows in the log,
-    /// so the live-reload check cannot lose its edit.
-    fn wait_watching(&self, book: &Path, staging_dir: &Path) {
-        let file = book.join("content/index.md");
-        let bytes = fs::read(&file).expect("read content/index.md");
-        let staging = staging_dir.join("touch.tmp");
-        let until = Instant::now() + DEADLINE;
-        loop {
-            fs::write(&staging, &bytes).expect("write staging file");
-            fs::rename(&staging, &file).expect("rename into the book");
-            let round = Instant::now() + Duration::from_millis(300);
-            while Instant::now() < round {
-                // "rebuilt …" or "rebuild failed …"
-                if self.log().contains("\nrebuil") {
-                    return;
-                }
-                thread::sleep(Duration::from_millis(10));
-            }
-            assert!(
-                Instant::now() < until,
-                "copbook serve never rebuilt after a save:\n{}",
-                self.log()
-            );
-        }
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!(
-                "--- copbook serve (port {}) stderr ---\n{}",
-                self.port,
-                self.log()
-            );
-        }
-    }
-}
-
 #[test]
 fn example_handbook_in_chromium() {
     if let Some(why) = missing() {
@@ -196,7 +82,7 @@ fn example_handbook_in_chromium() {
     fs::copy(repo().join("book.toml"), book.join("book.toml")).expect("copy book.toml");
     common::copy_dir(&repo().join("content"), &book.join("content"));
 
-    let server = Server::start(&book, tmp.path());
+    let server = Serve::start(&book, tmp.path(), LOOPBACK);
     let base = format!("http://127.0.0.1:{}/", server.port);
 
     let out_path = tmp.path().join("run.out");

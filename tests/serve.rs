@@ -10,12 +10,13 @@
 
 mod common;
 
+use common::serve::{LOOPBACK, Serve};
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
@@ -84,124 +85,30 @@ impl Book {
     }
 }
 
-/// The default address `copbook serve` binds to.
-const LOOPBACK: &str = "127.0.0.1";
+/// A running `copbook serve` (tests/common/serve.rs), with this file's
+/// HTTP and event-stream helpers.
+struct Server(Serve);
 
-/// A running `copbook serve`; killed when dropped.
-struct Server {
-    child: Child,
-    host: &'static str,
-    port: u16,
-    stderr: PathBuf,
-}
-
-enum Startup {
-    Ready,
-    PortTaken,
+impl std::ops::Deref for Server {
+    type Target = Serve;
+    fn deref(&self) -> &Serve {
+        &self.0
+    }
 }
 
 impl Server {
-    /// Serves `book` on `host` (passed with `-b` unless it is the default)
-    /// and waits until it watches for edits.
+    /// Serves `book` on `host` and waits until it watches for edits.
     fn start(book: &Path, logs: &Path, host: &'static str) -> Server {
-        let server = Server::launch(book, logs, host);
-        server.wait_watching(book, logs);
-        server
+        Server(Serve::start(book, logs, host))
     }
 
     /// Serves `book` and waits until it answers.
     fn launch(book: &Path, logs: &Path, host: &'static str) -> Server {
-        // Another test may grab the same free port between our probe and
-        // the server's bind; then the server exits and we try another.
-        for _ in 0..5 {
-            let port = free_port(host);
-            let stdout = logs.join(format!("serve-{port}.stdout"));
-            let stderr = logs.join(format!("serve-{port}.stderr"));
-            let mut cmd = Command::new(env!("CARGO_BIN_EXE_copbook"));
-            cmd.arg("serve").arg(book).arg("-p").arg(port.to_string());
-            if host != LOOPBACK {
-                cmd.arg("-b").arg(host);
-            }
-            let child = cmd
-                .env("COPBOOK_TODAY", common::TODAY)
-                .env_remove("RUST_BACKTRACE")
-                .stdin(Stdio::null())
-                .stdout(fs::File::create(&stdout).expect("create stdout log"))
-                .stderr(fs::File::create(&stderr).expect("create stderr log"))
-                .spawn()
-                .expect("start copbook serve");
-            let mut server = Server {
-                child,
-                host,
-                port,
-                stderr,
-            };
-            match server.wait_ready() {
-                Startup::Ready => return server,
-                Startup::PortTaken => continue,
-            }
-        }
-        panic!("could not start copbook serve on a free port");
-    }
-
-    /// Waits until the server has printed its `serving` line and the port
-    /// answers.
-    fn wait_ready(&mut self) -> Startup {
-        let until = Instant::now() + DEADLINE;
-        loop {
-            let log = self.log();
-            if let Some(status) = self.child.try_wait().expect("poll child") {
-                if log.contains("cannot listen") {
-                    return Startup::PortTaken;
-                }
-                panic!("copbook serve exited with {status} before serving:\n{log}");
-            }
-            if log.contains("serving ") && TcpStream::connect((self.host, self.port)).is_ok() {
-                return Startup::Ready;
-            }
-            assert!(
-                Instant::now() < until,
-                "copbook serve did not start within {DEADLINE:?}:\n{log}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Waits until the watcher is running. The server prints `serving`
-    /// before it starts watching, so an edit made at once could be missed:
-    /// content/index.md is saved again, unchanged, until a rebuild shows in
-    /// the log (a rebuild that changes nothing sends no event).
-    fn wait_watching(&self, book: &Path, staging_dir: &Path) {
-        let file = book.join("content/index.md");
-        let bytes = fs::read(&file).expect("read content/index.md");
-        let staging = staging_dir.join("touch.tmp");
-        let until = Instant::now() + DEADLINE;
-        loop {
-            fs::write(&staging, &bytes).expect("write staging file");
-            fs::rename(&staging, &file).expect("rename into the book");
-            let round = Instant::now() + Duration::from_millis(300);
-            while Instant::now() < round {
-                // "rebuilt …" or "rebuild failed …"
-                if self.log().contains("\nrebuil") {
-                    return;
-                }
-                thread::sleep(Duration::from_millis(10));
-            }
-            assert!(
-                Instant::now() < until,
-                "the server never rebuilt after a save:\n{}",
-                self.log()
-            );
-        }
-    }
-
-    /// What the server printed to stderr so far.
-    fn log(&self) -> String {
-        fs::read_to_string(&self.stderr).unwrap_or_default()
+        Server(Serve::launch(book, logs, host))
     }
 
     fn child_alive(&mut self) -> bool {
-        self.child.try_wait().expect("poll child").is_none()
+        self.0.alive()
     }
 
     fn get(&self, path: &str) -> Response {
@@ -211,25 +118,6 @@ impl Server {
     fn events(&self) -> Sse {
         Sse::connect(self.port)
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!(
-                "--- copbook serve (port {}) stderr ---\n{}",
-                self.port,
-                self.log()
-            );
-        }
-    }
-}
-
-fn free_port(host: &str) -> u16 {
-    let l = TcpListener::bind((host, 0)).expect("bind a free port");
-    l.local_addr().expect("local addr").port()
 }
 
 // ---------------------------------------------------------------------------

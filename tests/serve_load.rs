@@ -4,15 +4,15 @@
 //! the one-page path, and title edits, which rebuild everything) and an
 //! event stream stays open. Every request must get a 200 with a whole page,
 //! the stream must hear the rebuilds, and the last save must be served.
-//! (The helpers are a small copy of tests/serve.rs's.)
 
 mod common;
 
+use common::serve::{LOOPBACK, Serve};
+
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -34,59 +34,6 @@ const URLS: &[&str] = &[
     "/print/",
     "/start/",
 ];
-
-struct Server {
-    child: Child,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!(
-                "--- serve log ---\n{}",
-                fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
-    }
-}
-
-fn serve(book: &Path, logs: &Path) -> Server {
-    for _ in 0..5 {
-        let port = TcpListener::bind(("127.0.0.1", 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = logs.join(format!("serve-{port}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_copbook"))
-            .args(["serve", common::arg(book), "-p", &port.to_string()])
-            .env("COPBOOK_TODAY", common::TODAY)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Server { child, port, log };
-        let until = Instant::now() + DEADLINE;
-        loop {
-            let text = fs::read_to_string(&server.log).unwrap_or_default();
-            if server.child.try_wait().unwrap().is_some() {
-                assert!(text.contains("cannot listen"), "serve exited:\n{text}");
-                break;
-            }
-            if text.contains("serving ") && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            assert!(Instant::now() < until, "serve did not start:\n{text}");
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-    panic!("no free port");
-}
 
 /// GET `path` with `Connection: close`; the status and whether the body
 /// is a whole HTML page.
@@ -124,7 +71,7 @@ fn save(book: &Path, tmp: &Path, rel: &str, text: &str) {
 #[test]
 fn fifty_clients_and_an_event_stream_during_rebuilds() {
     let (tmp, book) = common::copy_fixture("good");
-    let server = serve(&book, tmp.path());
+    let server = Serve::launch(&book, tmp.path(), LOOPBACK);
     let port = server.port;
 
     // The event stream: counts `reload` events on a thread of its own.
