@@ -36,7 +36,24 @@ struct State {
     /// Diagnostics of the latest failed build, as text.
     error: Option<String>,
     version: u64,
+    /// The outputs made of the whole handbook are one edit behind the
+    /// pages (see [`is_whole_output`]).
+    behind: bool,
 }
+
+/// The files made of the whole handbook, made again only once edits
+/// pause: the print page, the search index, handbook.json, and (after a
+/// prose-only edit) the closure page, which shows bodies too.
+fn is_whole_output(path: &str) -> bool {
+    matches!(
+        path,
+        "print/index.html" | "closure/index.html" | "handbook.json"
+    ) || path.starts_with("search/")
+}
+
+/// How long a request for a whole-handbook output that is behind waits
+/// for it to be made again; past that, the one there is is served.
+const BEHIND_WAIT: Duration = Duration::from_secs(10);
 
 /// A message for open pages.
 #[derive(Clone, Debug)]
@@ -79,6 +96,9 @@ impl Event {
 struct Shared {
     state: RwLock<Arc<State>>,
     clients: Mutex<Vec<Sender<Event>>>,
+    /// A request waits for the whole-handbook outputs: make them now,
+    /// without waiting for edits to pause.
+    refresh_wanted: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -214,8 +234,10 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             files,
             error,
             version: 1,
+            behind: false,
         })),
         clients: Mutex::new(Vec::new()),
+        refresh_wanted: std::sync::atomic::AtomicBool::new(false),
     });
     let url = format!("http://{addr}/");
     eprintln!("serving {} at {url} (Ctrl-C to stop)", root.display());
@@ -371,12 +393,20 @@ fn watch_loop(
         // The first relevant event, then a short quiet window; events that
         // arrive while rebuilding wait in the channel for the next round.
         let mut changed = HashSet::new();
-        let first = if refresh_due {
-            Some(REFRESH_AFTER)
-        } else {
-            None
+        // A request waiting for them has them made at once (unless edits
+        // are pending, which come first).
+        let wanted = shared
+            .refresh_wanted
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let first = match (refresh_due, wanted) {
+            (false, _) => None,
+            (true, false) => Some(REFRESH_AFTER),
+            (true, true) => Some(Duration::ZERO),
         };
         if !wait_relevant(&w.rx, root, first, &mut changed)? {
+            shared
+                .refresh_wanted
+                .store(false, std::sync::atomic::Ordering::SeqCst);
             refresh_due = rebuild(
                 root,
                 today,
@@ -486,6 +516,7 @@ fn rebuild(
                 files,
                 error: None,
                 version,
+                behind: whole_behind,
             });
             // The fast path leaves the warnings as they were.
             if let Some(w) = warnings.filter(|w| w != last_warnings) {
@@ -531,11 +562,28 @@ fn rebuild(
                 files: prev.files.clone(),
                 error: Some(text.clone()),
                 version: prev.version,
+                // Nothing is made again until the handbook is fixed: the
+                // last good site is served as it is, under the overlay.
+                behind: false,
             });
             shared.broadcast(&Event::Error(text));
             false
         }
     }
+}
+
+/// The state once the whole-handbook outputs are made again (asked for
+/// now), or `state` after [`BEHIND_WAIT`].
+fn wait_caught_up(shared: &Shared, mut state: Arc<State>) -> Arc<State> {
+    shared
+        .refresh_wanted
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let until = Instant::now() + BEHIND_WAIT;
+    while state.behind && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+        state = shared.snapshot();
+    }
+    state
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -731,6 +779,13 @@ fn handle(req: tiny_http::Request, shared: &Shared) {
         format!("{key}index.html")
     } else {
         key.to_owned()
+    };
+    // Never an old print page (or search index) beside new pages: wait
+    // for it to be made again.
+    let state = if state.behind && is_whole_output(&key) {
+        wait_caught_up(shared, state)
+    } else {
+        state
     };
     if let Some(bytes) = state.files.get(&key) {
         let body = if key.ends_with(".html") {

@@ -743,6 +743,27 @@ fn after_edits_the_served_site_is_a_fresh_build() {
 /// A member's new name reaches every page that shows it: the role page,
 /// the roles matrix, the pages that link to the member (backlinks) and
 /// the progress page; and only a few of the site's pages are rendered.
+/// The print page, the search index and handbook.json are made again
+/// only once edits pause; until then a request for one waits for it, so
+/// that it never shows the handbook as it was before pages already served.
+#[test]
+fn the_print_page_and_handbook_json_are_never_older_than_the_pages() {
+    let book = Book::good();
+    let server = book.serve();
+    let mut events = server.events();
+    let v0 = version_of(&events.first());
+    book.edit(PURPOSE, "title = \"Purpose\"", "title = \"Our purpose\"");
+    events.wait_for("a reload with a higher version", |e| {
+        e.name == "reload" && version_of(e) > v0
+    });
+    assert!(server.get(PURPOSE_URL).text().contains("Our purpose"));
+    // At once, without waiting for the refresh: the server does.
+    let print = server.get("/print/").text();
+    assert!(print.contains("Our purpose"), "old print page served");
+    let json = server.get("/handbook.json").text();
+    assert!(json.contains("\"Our purpose\""), "old handbook.json served");
+}
+
 #[test]
 fn a_member_edit_rebuilds_the_pages_that_show_the_member() {
     let book = Book::good();
