@@ -4,7 +4,7 @@
 use crate::diag::{Diagnostic, Progress, Report};
 use crate::load::{self, NotABook};
 use crate::model::{Date, LinkCheck, Status};
-use crate::render::{OutFile, Renderer};
+use crate::render::{OutFile, PRINT_FILE, Renderer};
 use crate::resolve::{self, Dest, DocKey, Handbook};
 use crate::theme::Theme;
 use crate::write;
@@ -164,8 +164,16 @@ pub fn render_site(
     };
     // The search index and handbook.json only read the handbook: they are
     // made beside the pages.
+    // The print page first, on its own (its bodies are made in parallel
+    // batches): it is by far the largest page, and made before the rest
+    // its memory goes back to the system before the search index and the
+    // other pages take theirs (peak RSS at 10,000 pages: 264 -> 240 MB,
+    // for about 3% more time).
+    let print = renderer
+        .render_each(|p| p == PRINT_FILE, emit)
+        .map_err(RenderError::Templates)?;
     let (pages, side) = rayon::join(
-        || renderer.render_each(emit),
+        || renderer.render_each(|p| p != PRINT_FILE, emit),
         || {
             let t = std::time::Instant::now();
             let index = crate::search::build_index(hb);
@@ -185,7 +193,7 @@ pub fn render_site(
     let extra: Vec<_> = extra.into_iter().map(&emit).collect();
     let mut paths = Vec::new();
     let mut scans = Vec::new();
-    for done in pages.into_iter().chain(side).chain(extra) {
+    for done in print.into_iter().chain(pages).chain(side).chain(extra) {
         let (path, scan) = done.map_err(RenderError::Output)?;
         paths.push(path);
         scans.extend(scan);

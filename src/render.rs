@@ -413,20 +413,26 @@ impl<'a> Renderer<'a> {
 
     /// Renders every page in parallel. Errors are template errors.
     pub fn render_all(&self) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-        self.render_each(|f| f)
+        self.render_each(|_| true, |f| f)
     }
 
-    /// Renders every page in parallel and hands each to `each` as soon as
-    /// it is made (so that it can be written and dropped); gives what
-    /// `each` returned. Errors are template errors.
+    /// Renders the pages whose output path `wanted` accepts, in parallel,
+    /// and hands each to `each` as soon as it is made (so that it can be
+    /// written and dropped); gives what `each` returned. Errors are
+    /// template errors.
     pub fn render_each<T: Send>(
         &self,
+        wanted: impl Fn(&str) -> bool,
         each: impl Fn(OutFile) -> T + Sync + Send,
     ) -> Result<Vec<T>, Vec<Diagnostic>> {
         // A broken sidebar is one error, not one per page.
         self.all_navs().map_err(|d| vec![d])?;
-        let results: Vec<Result<T, Diagnostic>> = self
+        let jobs: Vec<Job> = self
             .jobs()
+            .into_iter()
+            .filter(|&j| wanted(&output_file(&self.url_of(j))))
+            .collect();
+        let results: Vec<Result<T, Diagnostic>> = jobs
             .into_par_iter()
             .map(|j| self.render_job(j).map(&each))
             .collect();

@@ -1202,6 +1202,12 @@ pub fn build_index(hb: &Handbook) -> Vec<OutFile> {
         }
         lengths.push(dl);
     }
+    // The documents' word lists are in `sids` now; freed at once, they
+    // are the largest part of the index's memory (a 10,000-page build
+    // holds its pages' render beside it).
+    for d in &mut docs {
+        d.words = Vec::new();
+    }
     // Postings, in doc order; two words of one stem in a doc ("Data",
     // "data") add up.
     let mut postings: Vec<Vec<(u32, u32)>> = counts
@@ -1241,6 +1247,7 @@ pub fn build_index(hb: &Handbook) -> Vec<OutFile> {
             s
         })
         .collect();
+    drop(postings);
 
     // Every key of the index, in the client's string order: query words
     // whose stem differs (`w`) and stems (`p`).
