@@ -563,23 +563,6 @@ fn toml_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.org")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-05-04T10:00:00+00:00")
-        .env("GIT_COMMITTER_DATE", "2026-05-04T10:00:00+00:00")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
-
 #[test]
 fn payloads_in_every_front_matter_string_are_escaped_everywhere() {
     if Command::new("git").arg("--version").output().is_err() {
@@ -665,10 +648,14 @@ fn payloads_in_every_front_matter_string_are_escaped_everywhere() {
     );
     let in_git = Command::new("git").arg("--version").output().is_ok();
     if in_git {
-        git(&b.root, &["init", "-q"]);
-        git(&b.root, &["add", "."]);
+        git(&b.root, &["init", "-q"], "2026-05-04T10:00:00+00:00");
+        git(&b.root, &["add", "."], "2026-05-04T10:00:00+00:00");
         // The commit subject reaches the feed too.
-        git(&b.root, &["commit", "-q", "-m", &payload(23)]);
+        git(
+            &b.root,
+            &["commit", "-q", "-m", &payload(23)],
+            "2026-05-04T10:00:00+00:00",
+        );
     }
     let site = b.builds(&["--site-url", "https://example.org/cop/"]);
     let files = snapshot_tree(&site);

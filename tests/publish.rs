@@ -141,19 +141,7 @@ fn get(agent: &ureq::Agent, url: &str) -> (u16, Vec<u8>) {
 
 /// The ids (`id="…"`, `<a name="…">`) of a page.
 fn ids(html: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for needle in [" id=\"", " name=\""] {
-        let mut from = 0;
-        while let Some(i) = html[from..].find(needle) {
-            let start = from + i + needle.len();
-            let Some(len) = html[start..].find('"') else {
-                break;
-            };
-            out.insert(decode_entities(&html[start..start + len]));
-            from = start + len;
-        }
-    }
-    out
+    ids_of(html).into_iter().collect()
 }
 
 /// Resolves `href` found on the page at path `page` (e.g. `/cop/a/b/`) to
@@ -790,27 +778,6 @@ fn handbook_json_is_versioned_sorted_stable_and_safe_to_inline() {
         .replace('\u{2028}', "\\u2028")
         + "\n";
     assert_eq!(json, resorted);
-}
-
-fn git(dir: &Path, args: &[&str], date: &str) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.org")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.org")
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -16,6 +16,29 @@ use std::process::Command;
 /// The date every test run pretends it is.
 pub const TODAY: &str = "2026-11-22";
 
+/// Runs `git` in `dir` as a fixed author at a fixed `date`, with no
+/// system or user configuration, and fails the test if git fails.
+pub fn git(dir: &Path, args: &[&str], date: &str) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.org")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.org")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The repository root (where Cargo.toml, content/ and book.toml are).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -300,7 +323,7 @@ pub fn references(html: &str) -> Vec<String> {
 }
 
 /// The ids a page defines (`id="…"` and `name="…"` anchors).
-fn ids_of(html: &str) -> Vec<String> {
+pub fn ids_of(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     for needle in [" id=\"", " name=\""] {
         let mut from = 0;
