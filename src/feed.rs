@@ -204,7 +204,7 @@ fn utc_key(date: &str) -> i64 {
     let b = date.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> { date.get(r)?.parse().ok() };
     let parsed = (|| {
-        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let days = crate::model::Date::parse(date.get(0..10)?)?.days();
         let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
         // Skip fractions of a second, then the zone: Z or ±hh:mm.
         let mut i = 19;
@@ -218,14 +218,6 @@ fn utc_key(date: &str) -> i64 {
             }
             _ => 0,
         };
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let y = if mo <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (mo + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
         Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
     })();
     parsed.unwrap_or(i64::MIN)

@@ -38,6 +38,22 @@ impl Date {
         Date { year, month, day }
     }
 
+    /// Days since 1970-01-01 (the inverse of [`Date::from_days`]).
+    pub fn days(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// Parses `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Option<Date> {
         let mut it = s.trim().splitn(3, '-');
@@ -245,4 +261,18 @@ pub struct Case {
     pub title: Option<String>,
     pub questions: Vec<Spanned<String>>,
     pub doc: Doc,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_inverts_from_days() {
+        for z in [0, 1, 59, 60, 365, 10_957, 20_779, 2_000_000] {
+            assert_eq!(Date::from_days(z).days(), z);
+        }
+        let d = Date::parse("2026-11-22").unwrap();
+        assert_eq!(Date::parse("2026-12-22").unwrap().days() - d.days(), 30);
+    }
 }

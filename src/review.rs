@@ -3,31 +3,12 @@
 //! later. `/progress/` lists the stale and the soon ones; `copbook review`
 //! prints them all as a table, by due date.
 
-use crate::model::Date;
 use crate::resolve::{DocKey, Handbook};
 use std::fmt::Write as _;
 
 /// A page is "due soon" when its review date is at most this many days
 /// ahead of today.
 pub const SOON_DAYS: i64 = 30;
-
-impl Date {
-    /// Days since 1970-01-01 (the inverse of [`Date::from_days`]).
-    pub fn days(self) -> i64 {
-        let (y, m, d) = (
-            i64::from(self.year),
-            i64::from(self.month),
-            i64::from(self.day),
-        );
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-}
 
 /// Where a page stands in its review cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -146,18 +127,4 @@ pub fn table(hb: &Handbook) -> String {
         hb.today
     );
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_inverts_from_days() {
-        for z in [0, 1, 59, 60, 365, 10_957, 20_779, 2_000_000] {
-            assert_eq!(Date::from_days(z).days(), z);
-        }
-        let d = Date::parse("2026-11-22").unwrap();
-        assert_eq!(Date::parse("2026-12-22").unwrap().days() - d.days(), 30);
-    }
 }
