@@ -199,7 +199,7 @@ impl Incremental {
                 .is_none_or(|old| fingerprints.get(path) != Some(old))
         };
         let renderer = Renderer::new(&handbook, &theme).map_err(|d| errors_text(&[d]))?;
-        let pages = match renderer.render_pages(stale) {
+        let pages = match renderer.render_each(stale, |f| f) {
             Ok(p) => p,
             Err(d) => {
                 report.errors.extend(d);

@@ -326,8 +326,10 @@ impl<'a> Renderer<'a> {
             .clone()
     }
 
-    /// Every sidebar variant, rendered in parallel; the first error.
-    fn all_navs(&self) -> Result<(), Diagnostic> {
+    /// Every sidebar variant, rendered in parallel; the first error. A
+    /// whole build makes them first, so that a broken nav.html is one
+    /// error, not one per variant.
+    pub fn render_navs(&self) -> Result<(), Diagnostic> {
         let keys: Vec<NavKey> = self.navs.keys().copied().collect();
         keys.into_par_iter()
             .map(|k| self.nav(k).map(drop))
@@ -382,40 +384,6 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// Renders, in parallel, the pages whose output path `wanted` accepts.
-    pub fn render_pages(
-        &self,
-        wanted: impl Fn(&str) -> bool + Sync,
-    ) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-        let jobs: Vec<Job> = self
-            .jobs()
-            .into_iter()
-            .filter(|&j| wanted(&output_file(&self.url_of(j))))
-            .collect();
-        let results: Vec<Result<OutFile, Diagnostic>> =
-            jobs.into_par_iter().map(|j| self.render_job(j)).collect();
-        let mut files = Vec::with_capacity(results.len());
-        let mut errors: Vec<Diagnostic> = Vec::new();
-        for r in results {
-            match r {
-                Ok(f) => files.push(f),
-                // A broken sidebar fails every page that shows it: once.
-                Err(e) if errors.contains(&e) => {}
-                Err(e) => errors.push(e),
-            }
-        }
-        if errors.is_empty() {
-            Ok(files)
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// Renders every page in parallel. Errors are template errors.
-    pub fn render_all(&self) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-        self.render_each(|_| true, |f| f)
-    }
-
     /// Renders the pages whose output path `wanted` accepts, in parallel,
     /// and hands each to `each` as soon as it is made (so that it can be
     /// written and dropped); gives what `each` returned. Errors are
@@ -425,8 +393,6 @@ impl<'a> Renderer<'a> {
         wanted: impl Fn(&str) -> bool,
         each: impl Fn(OutFile) -> T + Sync + Send,
     ) -> Result<Vec<T>, Vec<Diagnostic>> {
-        // A broken sidebar is one error, not one per page.
-        self.all_navs().map_err(|d| vec![d])?;
         let jobs: Vec<Job> = self
             .jobs()
             .into_iter()
@@ -437,10 +403,12 @@ impl<'a> Renderer<'a> {
             .map(|j| self.render_job(j).map(&each))
             .collect();
         let mut done = Vec::with_capacity(results.len());
-        let mut errors = Vec::new();
+        let mut errors: Vec<Diagnostic> = Vec::new();
         for r in results {
             match r {
                 Ok(t) => done.push(t),
+                // A broken sidebar fails every page that shows it: once.
+                Err(e) if errors.contains(&e) => {}
                 Err(e) => errors.push(e),
             }
         }
