@@ -164,40 +164,29 @@ impl<'a> Known<'a> {
         }
     }
 
-    /// Whether the link `href` on `page` (whose sorted ids are `ids`)
-    /// surely works: [`lookup`] would find no problem with it. Allocates
-    /// nothing in the common case; it runs for every link of every page.
-    fn settles(&self, page: &str, dir: Dir<'_>, href: &str, ids: &[Cow<'_, str>]) -> bool {
-        let link = if href.is_empty() || href.starts_with(['#', '?']) {
-            Link::Internal {
-                path: Cow::Borrowed(page),
-                anchor: href.split_once('#').map(|(_, a)| percent_decode(a)),
-            }
-        } else {
-            target(dir, href, &self.site)
+    /// The links of `refs` on `page` (whose sorted ids are `ids`) that the
+    /// page cannot settle on its own: the whole-site check's own loop and
+    /// lookup, with what is known before rendering. A page's own anchors
+    /// are known; another page's are not yet, so a link to one is kept.
+    fn unsettled<'h>(
+        &self,
+        page: &str,
+        refs: impl Iterator<Item = (&'h str, usize)>,
+        ids: &[Cow<'_, str>],
+    ) -> Vec<Broken> {
+        let own = |p: &str| p == page || page.strip_suffix("index.html") == Some(p);
+        let is_page = |p: &str| {
+            self.paths.contains(p) && (p.is_empty() || p.ends_with('/') || p.ends_with(".html"))
         };
-        let (path, anchor) = match link {
-            Link::Elsewhere => return true,
-            Link::LeavesSite => return false,
-            Link::Internal { path, anchor } => (path, anchor),
-        };
-        // `x` for a folder `x/` is rare: the whole-site check has it.
-        if !self.paths.contains(path.as_ref()) {
-            return false;
-        }
-        match anchor
-            .as_deref()
-            .filter(|a| !a.is_empty() && !a.starts_with(":~:") && !a.eq_ignore_ascii_case("top"))
-        {
-            None => true,
-            Some(a) => {
-                let here = path == page
-                    || ((path.is_empty() || path.ends_with('/'))
-                        && page.strip_suffix("index.html") == Some(path.as_ref()));
-                // An anchor on another page: its ids are not known yet.
-                here && ids.binary_search_by(|id| id.as_ref().cmp(a)).is_ok()
-            }
-        }
+        page_links(page, None, refs, &self.site, |path, anchor| {
+            lookup(
+                path,
+                anchor,
+                |p| self.paths.contains(p),
+                |p| is_page(p).then(|| own(p)),
+                |own, a| own && ids.binary_search_by(|id| id.as_ref().cmp(a)).is_ok(),
+            )
+        })
     }
 }
 
@@ -206,15 +195,17 @@ impl PageScan {
     /// settles are not kept.
     pub fn new(page: &str, html: &str, known: Option<&Known<'_>>) -> PageScan {
         let sc = scan(html);
-        let dir = Dir::new(page.rsplit_once('/').map_or("", |(d, _)| d));
+        let refs = sc.refs.iter().map(|(r, offset)| (r.as_ref(), *offset));
         // A page with <base href> resolves its links from elsewhere: all
         // of them go to the whole-site check.
-        let known = known.filter(|_| sc.base.is_none());
-        let kept: Vec<&(Cow<'_, str>, usize)> = sc
-            .refs
-            .iter()
-            .filter(|(r, _)| !known.is_some_and(|k| k.settles(page, dir, r, &sc.ids)))
-            .collect();
+        let kept: Vec<(Cow<'_, str>, usize)> = match known.filter(|_| sc.base.is_none()) {
+            Some(k) => k
+                .unsettled(page, refs, &sc.ids)
+                .into_iter()
+                .map(|b| (Cow::Owned(b.href), b.offset))
+                .collect(),
+            None => refs.map(|(r, o)| (Cow::Borrowed(r), o)).collect(),
+        };
         let mut text = String::with_capacity(
             kept.iter().map(|(r, _)| r.len()).sum::<usize>()
                 + sc.ids.iter().map(|i| i.len()).sum::<usize>(),
