@@ -119,6 +119,17 @@ fn errors_text(diags: &[Diagnostic]) -> String {
     .errors_text()
 }
 
+/// Whether the output `path` is made of the whole handbook and so, after
+/// an edit, made again only once edits pause: the print page, the search
+/// index, handbook.json, and (after a prose-only edit) the closure page,
+/// which shows bodies too.
+pub fn is_whole_output(path: &str) -> bool {
+    path == PRINT_FILE
+        || path == JSON_FILE
+        || path == crate::urls::output_file(crate::resolve::IndexPage::Closure.url())
+        || path.starts_with("search/")
+}
+
 /// Makes the search index and handbook.json into `files`; gives the
 /// search index's paths. (The print page is rendered with the pages.)
 fn whole_outputs(hb: &Handbook, files: &mut Files) -> Vec<String> {

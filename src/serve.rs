@@ -37,18 +37,8 @@ struct State {
     error: Option<String>,
     version: u64,
     /// The outputs made of the whole handbook are one edit behind the
-    /// pages (see [`is_whole_output`]).
+    /// pages (see [`crate::incremental::is_whole_output`]).
     behind: bool,
-}
-
-/// The files made of the whole handbook, made again only once edits
-/// pause: the print page, the search index, handbook.json, and (after a
-/// prose-only edit) the closure page, which shows bodies too.
-fn is_whole_output(path: &str) -> bool {
-    matches!(
-        path,
-        "print/index.html" | "closure/index.html" | "handbook.json"
-    ) || path.starts_with("search/")
 }
 
 /// How long a request for a whole-handbook output that is behind waits
@@ -782,7 +772,7 @@ fn handle(req: tiny_http::Request, shared: &Shared) {
     };
     // Never an old print page (or search index) beside new pages: wait
     // for it to be made again.
-    let state = if state.behind && is_whole_output(&key) {
+    let state = if state.behind && crate::incremental::is_whole_output(&key) {
         wait_caught_up(shared, state)
     } else {
         state
