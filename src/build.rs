@@ -172,9 +172,11 @@ pub fn render_site(
     renderer
         .render_navs()
         .map_err(|d| RenderError::Templates(vec![d]))?;
+    let t = std::time::Instant::now();
     let print = renderer
         .render_each(|p| p == PRINT_FILE, emit)
         .map_err(RenderError::Templates)?;
+    timing("print page", t);
     let (pages, side) = rayon::join(
         || renderer.render_each(|p| p != PRINT_FILE, emit),
         || {

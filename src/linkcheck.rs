@@ -168,25 +168,36 @@ impl<'a> Known<'a> {
     /// page cannot settle on its own: the whole-site check's own loop and
     /// lookup, with what is known before rendering. A page's own anchors
     /// are known; another page's are not yet, so a link to one is kept.
-    fn unsettled<'h>(
+    ///
+    /// A page with many links (the print page) is settled in parallel
+    /// chunks.
+    fn unsettled(
         &self,
         page: &str,
-        refs: impl Iterator<Item = (&'h str, usize)>,
+        refs: &[(Cow<'_, str>, usize)],
         ids: &[Cow<'_, str>],
     ) -> Vec<Broken> {
         let own = |p: &str| p == page || page.strip_suffix("index.html") == Some(p);
         let is_page = |p: &str| {
             self.paths.contains(p) && (p.is_empty() || p.ends_with('/') || p.ends_with(".html"))
         };
-        page_links(page, None, refs, &self.site, |path, anchor| {
-            lookup(
-                path,
-                anchor,
-                |p| self.paths.contains(p),
-                |p| is_page(p).then(|| own(p)),
-                |own, a| own && ids.binary_search_by(|id| id.as_ref().cmp(a)).is_ok(),
-            )
-        })
+        let settle = |refs: &[(Cow<'_, str>, usize)]| {
+            let refs = refs.iter().map(|(r, offset)| (r.as_ref(), *offset));
+            page_links(page, None, refs, &self.site, |path, anchor| {
+                lookup(
+                    path,
+                    anchor,
+                    |p| self.paths.contains(p),
+                    |p| is_page(p).then(|| own(p)),
+                    |own, a| own && ids.binary_search_by(|id| id.as_ref().cmp(a)).is_ok(),
+                )
+            })
+        };
+        const CHUNK: usize = 4096;
+        if refs.len() <= CHUNK {
+            return settle(refs);
+        }
+        refs.par_chunks(CHUNK).flat_map_iter(settle).collect()
     }
 }
 
@@ -195,16 +206,19 @@ impl PageScan {
     /// settles are not kept.
     pub fn new(page: &str, html: &str, known: Option<&Known<'_>>) -> PageScan {
         let sc = scan(html);
-        let refs = sc.refs.iter().map(|(r, offset)| (r.as_ref(), *offset));
         // A page with <base href> resolves its links from elsewhere: all
         // of them go to the whole-site check.
         let kept: Vec<(Cow<'_, str>, usize)> = match known.filter(|_| sc.base.is_none()) {
             Some(k) => k
-                .unsettled(page, refs, &sc.ids)
+                .unsettled(page, &sc.refs, &sc.ids)
                 .into_iter()
                 .map(|b| (Cow::Owned(b.href), b.offset))
                 .collect(),
-            None => refs.map(|(r, o)| (Cow::Borrowed(r), o)).collect(),
+            None => sc
+                .refs
+                .iter()
+                .map(|(r, o)| (Cow::Borrowed(r.as_ref()), *o))
+                .collect(),
         };
         let mut text = String::with_capacity(
             kept.iter().map(|(r, _)| r.len()).sum::<usize>()
@@ -808,18 +822,76 @@ fn decode_entities(s: &str) -> Cow<'_, str> {
 
 /// One pass over a page: the values of `href` and `src`, the `id`s (and
 /// `<a name>`), skipping comments, scripts and styles.
+/// How large a page must be before it is scanned in parts, in parallel:
+/// the print page of a 10,000-page handbook is 42 MB, and scanning it
+/// alone took a tenth of the build.
+const PART_BYTES: usize = 1 << 20;
+
+/// Scans `html`; a large page in parts of about [`PART_BYTES`], in
+/// parallel. A part starts at a tag that begins a line. When a part ends
+/// inside a comment, a tag or a script, the cut was not between two tags
+/// and the page is scanned again in one go, so the result is always the
+/// same as [`scan_part`]'s of the whole page.
 fn scan(html: &str) -> Scan<'_> {
+    if html.len() < 2 * PART_BYTES {
+        return scan_part(html).0;
+    }
+    let mut cuts = vec![0];
+    while let Some(&last) = cuts.last() {
+        let from = last + PART_BYTES;
+        match html
+            .get(from..)
+            .and_then(|rest| memchr::memmem::find(rest.as_bytes(), b"\n<"))
+        {
+            Some(p) => cuts.push(from + p + 1),
+            None => break,
+        }
+    }
+    cuts.push(html.len());
+    let parts: Vec<(Scan<'_>, bool)> = cuts
+        .par_windows(2)
+        .map(|w| {
+            let (mut sc, clean) = scan_part(&html[w[0]..w[1]]);
+            for r in &mut sc.refs {
+                r.1 += w[0];
+            }
+            (sc, clean)
+        })
+        .collect();
+    if parts[..parts.len() - 1].iter().any(|(_, clean)| !clean) {
+        return scan_part(html).0;
+    }
+    let mut whole = Scan {
+        refs: Vec::with_capacity(parts.iter().map(|(p, _)| p.refs.len()).sum()),
+        ids: Vec::with_capacity(parts.iter().map(|(p, _)| p.ids.len()).sum()),
+        base: None,
+    };
+    for (part, _) in parts {
+        whole.refs.extend(part.refs);
+        whole.ids.extend(part.ids);
+        // As in one pass, the last `<base>` counts.
+        whole.base = part.base.or(whole.base);
+    }
+    whole.ids.par_sort_unstable();
+    whole
+}
+
+/// Scans `html` in one pass; also says whether it ended between tags
+/// (not inside a comment, a tag or a script or style element).
+fn scan_part(html: &str) -> (Scan<'_>, bool) {
     let b = html.as_bytes();
     let mut refs = Vec::with_capacity(html.len() / 128);
     let mut ids = Vec::with_capacity(64);
     let mut base = None;
+    let mut clean = true;
     let mut i = 0;
     while let Some(p) = memchr::memchr(b'<', &b[i..]) {
         let start = i + p;
         let rest = &b[start + 1..];
         if rest.starts_with(b"!--") {
-            i = memchr::memmem::find(&b[start + 4..], b"-->")
-                .map_or(b.len(), |e| start + 4 + e + 3);
+            let end = memchr::memmem::find(&b[start + 4..], b"-->");
+            clean &= end.is_some();
+            i = end.map_or(b.len(), |e| start + 4 + e + 3);
             continue;
         }
         if !rest.first().is_some_and(u8::is_ascii_alphabetic) {
@@ -839,6 +911,7 @@ fn scan(html: &str) -> Scan<'_> {
                 j += 1;
             }
             if j >= b.len() || b[j] == b'>' {
+                clean &= j < b.len();
                 j += 1;
                 break;
             }
@@ -860,7 +933,9 @@ fn scan(html: &str) -> Scan<'_> {
             }
             let (v_start, v_end) = match b.get(j) {
                 Some(&q @ (b'"' | b'\'')) => {
-                    let e = memchr::memchr(q, &b[j + 1..]).map_or(b.len(), |e| j + 1 + e);
+                    let e = memchr::memchr(q, &b[j + 1..]);
+                    clean &= e.is_some();
+                    let e = e.map_or(b.len(), |e| j + 1 + e);
                     let r = (j + 1, e);
                     j = (e + 1).min(b.len());
                     r
@@ -889,14 +964,21 @@ fn scan(html: &str) -> Scan<'_> {
         }
         i = j.min(b.len());
         // Raw text elements: their content is not markup.
-        if name.len() == 6 && name.eq_ignore_ascii_case("script") {
-            i = find_ignore_case(html, i, "</script").unwrap_or(b.len());
+        let raw_end = if name.len() == 6 && name.eq_ignore_ascii_case("script") {
+            Some("</script")
         } else if name.len() == 5 && name.eq_ignore_ascii_case("style") {
-            i = find_ignore_case(html, i, "</style").unwrap_or(b.len());
+            Some("</style")
+        } else {
+            None
+        };
+        if let Some(end) = raw_end {
+            let found = find_ignore_case(html, i, end);
+            clean &= found.is_some();
+            i = found.unwrap_or(b.len());
         }
     }
     ids.sort_unstable();
-    Scan { refs, ids, base }
+    (Scan { refs, ids, base }, clean)
 }
 
 fn find_ignore_case(hay: &str, from: usize, needle: &str) -> Option<usize> {
@@ -1246,6 +1328,40 @@ mod tests {
         assert!(index.update(&site, &none, "/", &unchecked).is_empty());
         assert_eq!(index.update(&site, &none, "/", &none), full(&site));
         assert!(!full(&site).is_empty());
+    }
+
+    /// A page over a few MB (the print page) is scanned in parts; the
+    /// findings are those of one pass, also where a comment, a script or
+    /// an attribute spans a cut, and the broken link past them is found at
+    /// its offset.
+    #[test]
+    fn large_pages_are_scanned_in_parts_with_the_same_findings() {
+        let filler = "<p>text <a href=\"../a/\">a</a> <span id=\"s\">s</span></p>\n".repeat(40_000);
+        // Each opens before a cut and closes after it, with a link-like
+        // text past the cut that is not a link.
+        let spans = [
+            ("<!-- a comment across the cut", "-->"),
+            ("<script>var s = 1;", "</script>"),
+            ("<a title=\"a value", "\">x</a>"),
+        ];
+        for (open, close) in spans {
+            let html = format!(
+                "{filler}{open}\n{}<a href='trap/'>t</a>{close}\n<a href=\"missing/\">m</a>{filler}<h2 id=\"end\">E</h2>",
+                "<i>inside</i>\n".repeat(200_000)
+            );
+            assert!(html.len() > 4 * PART_BYTES);
+            let parts = scan(&html);
+            let whole = scan_part(&html).0;
+            assert!(parts.refs == whole.refs && parts.ids == whole.ids);
+            let files = [file("print/index.html", &html), file("a/index.html", "")];
+            let found = problems(&files, "/");
+            assert_eq!(found.len(), 1, "one broken link, not {}", found.len());
+            assert_eq!(found[0], ("print/index.html".into(), "missing/".into()));
+        }
+        // Cut only between tags: each part is scanned on its own.
+        let html = filler.repeat(3);
+        let (parts, whole) = (scan(&html), scan_part(&html).0);
+        assert!(parts.refs == whole.refs && parts.ids == whole.ids);
     }
 
     #[test]
