@@ -149,7 +149,9 @@ pub fn normalize_question(s: &str) -> String {
         }
         if word.is_ascii() {
             // Most questions: no table lookups per character.
-            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            let start = out.len();
+            out.push_str(word);
+            out[start..].make_ascii_lowercase();
             continue;
         }
         for c in word.chars() {

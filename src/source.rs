@@ -87,7 +87,12 @@ impl Source {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.chars_before(end) - self.chars_before(start) + 1;
+        // A short line is counted as it is; a long one by blocks.
+        let col = if end - start < BLOCK {
+            count_chars(&self.text.as_bytes()[start..end])
+        } else {
+            self.chars_before(end) - self.chars_before(start)
+        } + 1;
         Loc {
             line: line as u32 + 1,
             col: col as u32,
