@@ -42,6 +42,39 @@ fn stages(c: &mut Criterion) {
             copbook::markdown::analyze(&src.text[split.body])
         })
     });
+    // One body to HTML: copbook's renderer (links resolved through hooks,
+    // heading ids and anchors) beside pulldown-cmark's own push_html, the
+    // floor's renderer.
+    let split = copbook::frontmatter::split(&Source::new("p.md".into(), page.clone()))
+        .expect("front matter");
+    let body = &page[split.body];
+    let analysis = copbook::markdown::analyze(body);
+    struct Plain;
+    impl copbook::markdown::RenderHooks for Plain {
+        fn link(&self, target: &str, _wiki: bool) -> Option<copbook::markdown::ResolvedLink> {
+            Some(copbook::markdown::ResolvedLink {
+                href: format!("../{target}/"),
+                title: target.to_owned(),
+            })
+        }
+        fn after_heading(&self, _: usize, _: &copbook::markdown::Heading) -> Option<String> {
+            None
+        }
+    }
+    c.bench_function("markdown render with hooks (one body)", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            copbook::markdown::render(body, &analysis, &Plain, &mut out);
+            out
+        })
+    });
+    c.bench_function("pulldown-cmark push_html (one body)", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            pulldown_cmark::html::push_html(&mut out, pulldown_cmark::Parser::new(body));
+            out
+        })
+    });
     c.bench_function("load + resolve (200 pages)", |b| {
         b.iter(|| build::check(&book, TODAY, false).expect("a book"))
     });
