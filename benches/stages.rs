@@ -51,7 +51,12 @@ fn stages(c: &mut Criterion) {
     let analysis = copbook::markdown::analyze(body);
     struct Plain;
     impl copbook::markdown::RenderHooks for Plain {
-        fn link(&self, target: &str, _wiki: bool) -> Option<copbook::markdown::ResolvedLink> {
+        fn link(
+            &self,
+            _: usize,
+            target: &str,
+            _wiki: bool,
+        ) -> Option<copbook::markdown::ResolvedLink> {
             Some(copbook::markdown::ResolvedLink {
                 href: format!("../{target}/"),
                 title: target.to_owned(),

@@ -37,7 +37,7 @@ struct Hooks<'a> {
 }
 
 impl RenderHooks for Hooks<'_> {
-    fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink> {
+    fn link(&self, _index: usize, target: &str, wiki: bool) -> Option<ResolvedLink> {
         let t = self.hb.resolve_link(self.key, target, wiki).ok()?;
         let from = self.hb.url(self.key);
         let mut href = if t.dest == Dest::Doc(self.key) && t.anchor.is_some() {

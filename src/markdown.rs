@@ -341,8 +341,9 @@ pub struct ResolvedLink {
 
 /// How the renderer learns about the world outside the Markdown.
 pub trait RenderHooks {
-    /// Resolves a link found by `analyze`; `None` leaves it as written.
-    fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink>;
+    /// Resolves the `index`-th link found by `analyze` (written `target`);
+    /// `None` leaves it as written.
+    fn link(&self, index: usize, target: &str, wiki: bool) -> Option<ResolvedLink>;
     /// HTML to insert after the n-th heading (e.g. an "unanswered" mark).
     fn after_heading(&self, index: usize, heading: &Heading) -> Option<String>;
     /// Prefix for heading ids, so that several documents can share one
@@ -362,6 +363,8 @@ pub trait RenderHooks {
 pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mut String) {
     let parser = Parser::new_ext(body, base_options() | Options::ENABLE_SMART_PUNCTUATION);
     let mut heading_index = 0usize;
+    // Links are counted as `analyze` lists them.
+    let mut link_index = 0usize;
     let mut pending_after: Option<String> = None;
     // Inside an un-labelled wiki link whose text we replaced.
     let mut skipping = false;
@@ -433,7 +436,8 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
             }) => {
                 let wiki = matches!(link_type, LinkType::WikiLink { .. });
                 let resolved = if wiki || is_checked_link(&dest_url) {
-                    hooks.link(&dest_url, wiki)
+                    link_index += 1;
+                    hooks.link(link_index - 1, &dest_url, wiki)
                 } else {
                     None
                 };
@@ -466,8 +470,10 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                 title,
                 id,
             }) => {
-                let dest_url = match is_checked_link(&dest_url)
-                    .then(|| hooks.link(&dest_url, false))
+                let checked = is_checked_link(&dest_url);
+                link_index += usize::from(checked);
+                let dest_url = match checked
+                    .then(|| hooks.link(link_index - 1, &dest_url, false))
                     .flatten()
                 {
                     Some(r) => CowStr::from(r.href),

@@ -179,8 +179,8 @@ impl RenderHooks for Hooks<'_> {
             .link_text(text, href, &mut self.seen_terms.borrow_mut())
     }
 
-    fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink> {
-        let t = self.hb.resolve_link(self.key, target, wiki).ok()?;
+    fn link(&self, index: usize, target: &str, wiki: bool) -> Option<ResolvedLink> {
+        let t = self.hb.body_link(self.key, index, target, wiki)?;
         let same_page = t.dest == Dest::Doc(self.key) && t.anchor.is_some();
         let mut href = if same_page {
             String::new()
@@ -703,9 +703,9 @@ impl<'a> Renderer<'a> {
         hooks.id_prefix.hash(&mut h);
         // What `Hooks::link` makes of each link follows from these, which
         // are hashed instead of building its strings.
-        for link in &doc.analysis.links {
-            match self.hb.resolve_link(hooks.key, &link.target, link.wiki) {
-                Ok(t) => {
+        for (i, link) in doc.analysis.links.iter().enumerate() {
+            match self.hb.body_link(hooks.key, i, &link.target, link.wiki) {
+                Some(t) => {
                     let same_page = t.dest == Dest::Doc(hooks.key) && t.anchor.is_some();
                     let title = match &t.dest {
                         Dest::Doc(k) => Cow::Borrowed(self.hb.title(*k)),
@@ -713,7 +713,7 @@ impl<'a> Renderer<'a> {
                     };
                     (1u8, same_page, self.hb.dest_url(&t.dest), &t.anchor, title).hash(&mut h);
                 }
-                Err(_) => 0u8.hash(&mut h),
+                None => 0u8.hash(&mut h),
             }
         }
         for q in qs.iter().filter(|q| q.in_body && !q.answered) {
@@ -1414,8 +1414,8 @@ struct PrintHooks<'a> {
 }
 
 impl RenderHooks for PrintHooks<'_> {
-    fn link(&self, target: &str, wiki: bool) -> Option<ResolvedLink> {
-        let t = self.hb.resolve_link(self.key, target, wiki).ok()?;
+    fn link(&self, index: usize, target: &str, wiki: bool) -> Option<ResolvedLink> {
+        let t = self.hb.body_link(self.key, index, target, wiki)?;
         let href = match (&t.dest, &t.anchor) {
             (Dest::Doc(k), Some(a)) => format!("#{}--{a}", print_anchor(self.hb.url(*k))),
             (Dest::Doc(k), None) => format!("#{}", print_anchor(self.hb.url(*k))),

@@ -8,6 +8,7 @@ use crate::markdown::{IdGen, github_id};
 use crate::model::*;
 use crate::source::{Loc, Source, Spanned};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 /// Any document of the site that comes from a file.
@@ -165,6 +166,11 @@ pub struct Handbook {
     pub case_member: Vec<Option<usize>>,
     /// Who refers to a document (front matter or body links), in site order.
     pub referrers: HashMap<DocKey, Vec<DocKey>>,
+    /// Each document's body links (`analysis.links`), resolved once here
+    /// for everything that reads them (the page, the print page and
+    /// serve's fingerprints); `None` where the link is broken (and
+    /// reported). Read through [`Handbook::body_link`].
+    body_links: HashMap<DocKey, Vec<Option<Target>>>,
     /// The onboarding path, resolved.
     pub onboarding: Vec<Dest>,
     /// The members' expertise as topics, and per member its topics.
@@ -316,6 +322,25 @@ impl Handbook {
             v.extend(self.page_questions[i].iter().map(|q| q.id.as_str()));
         }
         v
+    }
+
+    /// The `index`-th link of `from`'s body (in `analysis.links` order),
+    /// written `target`: as resolve found it. Should the caller's count
+    /// not match the analysis, the link is resolved now instead.
+    pub fn body_link(
+        &self,
+        from: DocKey,
+        index: usize,
+        target: &str,
+        wiki: bool,
+    ) -> Option<Cow<'_, Target>> {
+        let known = self.doc(from).and_then(|d| d.analysis.links.get(index));
+        match (known, self.body_links.get(&from).and_then(|l| l.get(index))) {
+            (Some(l), Some(t)) if l.target == target && l.wiki == wiki => {
+                t.as_ref().map(Cow::Borrowed)
+            }
+            _ => self.resolve_link(from, target, wiki).ok().map(Cow::Owned),
+        }
     }
 
     /// Resolves a link target written in the document `from` (a source
@@ -888,6 +913,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         norm_owner: Vec::new(),
         case_member: Vec::new(),
         referrers: HashMap::new(),
+        body_links: HashMap::new(),
         onboarding: Vec::new(),
         topics: Vec::new(),
         member_topics: Vec::new(),
@@ -1036,7 +1062,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
 
     // Body links, looked up in parallel, then recorded in order.
     let keys: Vec<DocKey> = hb.documents();
-    let looked_up: Vec<Vec<Result<Option<DocKey>, Diagnostic>>> = keys
+    let looked_up: Vec<Vec<Result<Target, Diagnostic>>> = keys
         .par_iter()
         .map(|&key| {
             let Some(doc) = hb.doc(key) else {
@@ -1046,30 +1072,40 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
             doc.analysis
                 .links
                 .iter()
-                .map(|link| match hb.resolve_link(key, &link.target, link.wiki) {
-                    Ok(t) => Ok(match t.dest {
-                        Dest::Doc(to) => Some(to),
-                        _ => None,
-                    }),
-                    Err((msg, hint)) => Err(Diagnostic::error(
-                        src.path.clone(),
-                        src.loc(doc.body_start + link.offset),
-                        msg,
-                    )
-                    .with_hint(hint)),
+                .map(|link| {
+                    hb.resolve_link(key, &link.target, link.wiki)
+                        .map_err(|(msg, hint)| {
+                            Diagnostic::error(
+                                src.path.clone(),
+                                src.loc(doc.body_start + link.offset),
+                                msg,
+                            )
+                            .with_hint(hint)
+                        })
                 })
                 .collect()
         })
         .collect();
+    let mut body_links = HashMap::with_capacity(keys.len());
     for (&key, links) in keys.iter().zip(looked_up) {
+        let mut targets = Vec::with_capacity(links.len());
         for link in links {
             match link {
-                Ok(Some(to)) => refer(to, key),
-                Ok(None) => {}
-                Err(d) => diags.push(d),
+                Ok(t) => {
+                    if let Dest::Doc(to) = t.dest {
+                        refer(to, key);
+                    }
+                    targets.push(Some(t));
+                }
+                Err(d) => {
+                    diags.push(d);
+                    targets.push(None);
+                }
             }
         }
+        body_links.insert(key, targets);
     }
+    hb.body_links = body_links;
 
     // Onboarding path: files relative to content/, or an index page name.
     let mut onboarding = Vec::new();
