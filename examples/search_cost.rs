@@ -5,8 +5,11 @@
 //!
 //! Prints the time of `search::build_index` and of pulldown-cmark's
 //! `push_html` over every body (both on all cores, as the build runs them,
-//! best of 5), then the sizes of the index files. With OUT_DIR, writes the
-//! index files there (for the client's tests and measurements).
+//! best of 5), then the index on its own as the build makes it: built and
+//! its files written into a new folder on tmpfs, the median of 5 (the
+//! figure bench/run.py sets against the floor). Then the sizes of the
+//! index files. With OUT_DIR, writes the index files there (for the
+//! client's tests and measurements).
 
 use copbook::markdown::{self, Heading, RenderHooks, ResolvedLink};
 use copbook::model::Date;
@@ -166,6 +169,36 @@ fn main() {
         "index / markdown::render: {:.2} (all cores), {:.2} (one core)",
         index.as_secs_f64() / copbook_par.as_secs_f64(),
         index_seq.as_secs_f64() / copbook_seq.as_secs_f64(),
+    );
+
+    // The index on its own, written as the build writes it (in parallel,
+    // through a staging folder), into a new folder each run.
+    let scratch = std::env::temp_dir().join(format!("search-cost-{}", std::process::id()));
+    let mut own = Vec::new();
+    let mut built = Vec::new();
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).expect("scratch folder");
+        let dest = scratch.join("site");
+        let t = Instant::now();
+        let staging = copbook::write::Staging::new(&dest).expect("staging");
+        let index = search::build_index(hb);
+        built.push(t.elapsed());
+        index
+            .par_iter()
+            .try_for_each(|f| staging.put(&f.path, &f.bytes))
+            .expect("written");
+        staging.commit().expect("swapped in");
+        own.push(t.elapsed());
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    own.sort();
+    built.sort();
+    println!(
+        "search index on its own, median of 5: built {:.1} ms; built and its {} files written {:.1} ms",
+        ms(built[built.len() / 2]),
+        files.len(),
+        ms(own[own.len() / 2])
     );
 
     let size = |pred: &dyn Fn(&str) -> bool| {
