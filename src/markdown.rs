@@ -5,6 +5,16 @@
 //! Analysis runs without smart punctuation so that heading text and ids are
 //! computed from what the author typed, exactly as GitHub does; rendering
 //! turns it on. Both passes see the same headings in the same order.
+//!
+//! A body is shown on its own page and again on the print page, each with
+//! other links and ids. Parsing is most of the cost of rendering, so the
+//! second pass is split: [`compile`] parses and writes the HTML once,
+//! noting where it depends on the page (ids, link targets, marks after
+//! headings, prose that may gain glossary links), and [`Compiled::fill`]
+//! writes it for one page's [`RenderHooks`]. [`render`] is the two in a
+//! row: there is one renderer. The places are found by counting what
+//! pulldown-cmark's writer has written when it takes each event, not by
+//! markers in the text, so a body may contain any character.
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use std::collections::HashMap;
@@ -353,7 +363,8 @@ pub trait RenderHooks {
     }
     /// HTML to write instead of a run of prose text (never called inside
     /// a heading, link, image or code block), e.g. glossary links; `None`
-    /// keeps the text as it is.
+    /// keeps the text as it is. It ends with a line break when the text
+    /// does: what follows was written as after the text.
     fn text(&self, _text: &str) -> Option<String> {
         None
     }
@@ -361,16 +372,125 @@ pub trait RenderHooks {
 
 /// Renders a body to HTML. `analysis` must come from `analyze(body)`.
 pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mut String) {
+    compile(body, analysis).fill(hooks, out);
+}
+
+/// A body parsed and written once, to be filled in for any number of
+/// pages ([`Compiled::fill`]): its HTML, and where that HTML depends on
+/// the hooks.
+pub struct Compiled<'a> {
+    analysis: &'a Analysis,
+    html: String,
+    /// In the order of `html`; none inside another.
+    holes: Vec<Hole<'a>>,
+}
+
+/// `html[at..end]` is what the hole holds when the hooks leave it as it
+/// is (empty for a place where something may be inserted).
+struct Hole<'a> {
+    at: usize,
+    end: usize,
+    kind: HoleKind<'a>,
+}
+
+enum HoleKind<'a> {
+    /// Where the id prefix goes: in a heading's id and its permalink.
+    Prefix,
+    /// After the `index`-th heading. `newline`: the block that follows
+    /// was written as after a line break, which inserted HTML not ending
+    /// in one must then supply (pulldown-cmark's writer tracks this).
+    AfterHeading { index: usize, newline: bool },
+    /// A run of prose, escaped.
+    Text(CowStr<'a>),
+    /// The escaped destination of the `index`-th checked link or image.
+    Href {
+        index: usize,
+        target: CowStr<'a>,
+        wiki: bool,
+    },
+    /// An unlabelled wiki link from `<a` to before `</a>`, whose text is
+    /// the target's title when it resolves; inside an image's alt text
+    /// (`alt`), only its text, dropped when it resolves.
+    Whole {
+        index: usize,
+        target: CowStr<'a>,
+        alt: bool,
+    },
+}
+
+/// How a hole is found in the HTML written for its events.
+enum Place {
+    /// After `id="` in the heading's start tag.
+    HeadingId,
+    /// This many bytes into the event's HTML.
+    Offset(usize),
+    /// From the event's HTML to the start of event `end`'s.
+    Span(Option<usize>),
+    /// The URL of a link or image tag (after `mailto:` for an e-mail).
+    Dest { email: bool },
+}
+
+struct Mark<'a> {
+    event: usize,
+    place: Place,
+    kind: HoleKind<'a>,
+}
+
+const ANCHOR_OPEN: &str = " <a class=\"anchor\" href=\"#";
+
+/// A `fmt::Write` into a string that tells how much is written so far:
+/// pulldown-cmark writes each event's HTML before it asks for the next
+/// event, so the length when an event is handed over is where its HTML
+/// starts.
+struct Counting<'c> {
+    out: String,
+    len: &'c std::cell::Cell<usize>,
+}
+
+impl std::fmt::Write for Counting<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.out.push_str(s);
+        self.len.set(self.out.len());
+        Ok(())
+    }
+}
+
+/// Whether pulldown-cmark's writer starts this event's HTML with a line
+/// break when what it wrote last did not end with one.
+fn starts_block(ev: &Event<'_>) -> bool {
+    matches!(
+        ev,
+        Event::Rule
+            | Event::Start(
+                Tag::Paragraph
+                    | Tag::Heading { .. }
+                    | Tag::BlockQuote(_)
+                    | Tag::CodeBlock(_)
+                    | Tag::List(_)
+                    | Tag::Item
+                    | Tag::DefinitionList
+                    | Tag::DefinitionListTitle
+                    | Tag::DefinitionListDefinition
+                    | Tag::FootnoteDefinition(_)
+            )
+    )
+}
+
+/// Parses and writes a body once, leaving holes where its HTML depends on
+/// the hooks. `analysis` must come from `analyze(body)`.
+pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
     let parser = Parser::new_ext(body, base_options() | Options::ENABLE_SMART_PUNCTUATION);
     let mut heading_index = 0usize;
     // Links are counted as `analyze` lists them.
     let mut link_index = 0usize;
-    let mut pending_after: Option<String> = None;
-    // Inside an un-labelled wiki link whose text we replaced.
-    let mut skipping = false;
-    let mut events: Vec<Event<'_>> = Vec::new();
+    let mut events: Vec<Event<'a>> = Vec::new();
+    let mut marks: Vec<Mark<'a>> = Vec::new();
     // Inside a heading, link, image or code block: no `hooks.text`.
     let mut not_prose = 0usize;
+    // Inside an image, whose content pulldown-cmark writes as alt text.
+    let mut alt = 0usize;
+    // The mark of the unlabelled wiki link being written.
+    let mut whole: Option<usize> = None;
     for ev in parser {
         match &ev {
             Event::Start(
@@ -387,13 +507,7 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
             },
             _ => {}
         }
-        if skipping {
-            if matches!(ev, Event::End(TagEnd::Link)) {
-                skipping = false;
-                events.push(Event::Html(CowStr::Borrowed("</a>")));
-            }
-            continue;
-        }
+        let here = events.len();
         match ev {
             Event::Start(Tag::Heading {
                 level,
@@ -401,32 +515,48 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                 classes,
                 attrs,
             }) => {
-                let id = analysis
-                    .headings
-                    .get(heading_index)
-                    .map(|h| format!("{}{}", hooks.id_prefix(), h.id))
-                    .unwrap_or_default();
+                let id = match analysis.headings.get(heading_index) {
+                    Some(h) => {
+                        marks.push(Mark {
+                            event: here,
+                            place: Place::HeadingId,
+                            kind: HoleKind::Prefix,
+                        });
+                        CowStr::Borrowed(h.id.as_str())
+                    }
+                    None => CowStr::Borrowed(""),
+                };
                 events.push(Event::Start(Tag::Heading {
                     level,
-                    id: Some(CowStr::from(id)),
+                    id: Some(id),
                     classes,
                     attrs,
                 }));
             }
             Event::End(TagEnd::Heading(level)) => {
                 if let Some(h) = analysis.headings.get(heading_index) {
+                    marks.push(Mark {
+                        event: here,
+                        place: Place::Offset(ANCHOR_OPEN.len()),
+                        kind: HoleKind::Prefix,
+                    });
                     events.push(Event::Html(CowStr::from(format!(
-                        " <a class=\"anchor\" href=\"#{}{}\" aria-label=\"Permalink to this section\">#</a>",
-                        escape_attr(hooks.id_prefix()),
+                        "{ANCHOR_OPEN}{}\" aria-label=\"Permalink to this section\">#</a>",
                         escape_attr(&h.id)
                     ))));
-                    pending_after = hooks.after_heading(heading_index, h);
+                    events.push(Event::End(TagEnd::Heading(level)));
+                    marks.push(Mark {
+                        event: here + 2,
+                        place: Place::Offset(0),
+                        kind: HoleKind::AfterHeading {
+                            index: heading_index,
+                            newline: false,
+                        },
+                    });
+                } else {
+                    events.push(Event::End(TagEnd::Heading(level)));
                 }
                 heading_index += 1;
-                events.push(Event::End(TagEnd::Heading(level)));
-                if let Some(html) = pending_after.take() {
-                    events.push(Event::Html(CowStr::from(html)));
-                }
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -435,34 +565,46 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                 id,
             }) => {
                 let wiki = matches!(link_type, LinkType::WikiLink { .. });
-                let resolved = if wiki || is_checked_link(&dest_url) {
+                if wiki || is_checked_link(&dest_url) {
                     link_index += 1;
-                    hooks.link(link_index - 1, &dest_url, wiki)
-                } else {
-                    None
-                };
-                match resolved {
-                    Some(r) if matches!(link_type, LinkType::WikiLink { has_pothole: false }) => {
-                        events.push(Event::Html(CowStr::from(format!(
-                            "<a href=\"{}\">{}",
-                            escape_attr(&r.href),
-                            escape_text(&r.title)
-                        ))));
-                        skipping = true;
+                    let (index, target) = (link_index - 1, dest_url.clone());
+                    if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                        whole = Some(marks.len());
+                        marks.push(Mark {
+                            event: here,
+                            place: Place::Span(None),
+                            kind: HoleKind::Whole {
+                                index,
+                                target,
+                                alt: alt > 0,
+                            },
+                        });
+                    } else if alt == 0 {
+                        marks.push(Mark {
+                            event: here,
+                            place: Place::Dest {
+                                email: link_type == LinkType::Email,
+                            },
+                            kind: HoleKind::Href {
+                                index,
+                                target,
+                                wiki,
+                            },
+                        });
                     }
-                    Some(r) => events.push(Event::Start(Tag::Link {
-                        link_type,
-                        dest_url: CowStr::from(r.href),
-                        title,
-                        id,
-                    })),
-                    None => events.push(Event::Start(Tag::Link {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    })),
                 }
+                events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some(m) = whole.take() {
+                    marks[m].place = Place::Span(Some(here));
+                }
+                events.push(Event::End(TagEnd::Link));
             }
             Event::Start(Tag::Image {
                 link_type,
@@ -470,15 +612,22 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                 title,
                 id,
             }) => {
-                let checked = is_checked_link(&dest_url);
-                link_index += usize::from(checked);
-                let dest_url = match checked
-                    .then(|| hooks.link(link_index - 1, &dest_url, false))
-                    .flatten()
-                {
-                    Some(r) => CowStr::from(r.href),
-                    None => dest_url,
-                };
+                if is_checked_link(&dest_url) {
+                    link_index += 1;
+                    // Inside alt text no tag is written, so nothing to fill.
+                    if alt == 0 {
+                        marks.push(Mark {
+                            event: here,
+                            place: Place::Dest { email: false },
+                            kind: HoleKind::Href {
+                                index: link_index - 1,
+                                target: dest_url.clone(),
+                                wiki: false,
+                            },
+                        });
+                    }
+                }
+                alt += 1;
                 events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url,
@@ -486,14 +635,139 @@ pub fn render(body: &str, analysis: &Analysis, hooks: &dyn RenderHooks, out: &mu
                     id,
                 }));
             }
-            Event::Text(t) if not_prose == 0 => match hooks.text(&t) {
-                Some(html) => events.push(Event::InlineHtml(CowStr::from(html))),
-                None => events.push(Event::Text(t)),
-            },
+            Event::End(TagEnd::Image) => {
+                alt = alt.saturating_sub(1);
+                events.push(Event::End(TagEnd::Image));
+            }
+            Event::Text(t) if not_prose == 0 => {
+                marks.push(Mark {
+                    event: here,
+                    place: Place::Span(Some(here + 1)),
+                    kind: HoleKind::Text(t.clone()),
+                });
+                events.push(Event::Text(t));
+            }
             other => events.push(other),
         }
     }
-    pulldown_cmark::html::push_html(out, events.into_iter());
+    for m in &mut marks {
+        if let HoleKind::AfterHeading { newline, .. } = &mut m.kind {
+            *newline = events.get(m.event).is_some_and(starts_block);
+        }
+    }
+    // Where each event's HTML starts, and where the last one ends.
+    let len = std::cell::Cell::new(0);
+    let mut starts = Vec::with_capacity(events.len() + 1);
+    let mut writer = Counting {
+        out: String::new(),
+        len: &len,
+    };
+    let counted = events.into_iter().inspect(|_| starts.push(len.get()));
+    // Writing into a string does not fail.
+    let _ = pulldown_cmark::html::write_html_fmt(&mut writer, counted);
+    starts.push(len.get());
+    let html = writer.out;
+    let holes = marks
+        .into_iter()
+        .filter_map(|m| {
+            let start = *starts.get(m.event)?;
+            let rest = html.get(start..)?;
+            let (at, end) = match m.place {
+                Place::HeadingId => {
+                    let at = start + rest.find(" id=\"")? + 5;
+                    (at, at)
+                }
+                Place::Offset(n) => (start + n, start + n),
+                Place::Span(end) => (start, *starts.get(end?)?),
+                Place::Dest { email } => {
+                    // `<a href="` or `<img src="`; the URL, escaped, has no `"`.
+                    let at = start + rest.find('"')? + 1 + if email { 7 } else { 0 };
+                    (at, at + html.get(at..)?.find('"')?)
+                }
+            };
+            Some(Hole {
+                at,
+                end,
+                kind: m.kind,
+            })
+        })
+        .collect();
+    Compiled {
+        analysis,
+        html,
+        holes,
+    }
+}
+
+impl Compiled<'_> {
+    /// Writes the body as `render` would with `hooks`.
+    pub fn fill(&self, hooks: &dyn RenderHooks, out: &mut String) {
+        let html = self.html.as_str();
+        out.reserve(html.len());
+        let prefix = escape_attr(hooks.id_prefix());
+        // Written up to here.
+        let mut pos = 0;
+        for h in &self.holes {
+            if h.at < pos {
+                continue;
+            }
+            let put = |out: &mut String, pos: &mut usize| {
+                out.push_str(&html[*pos..h.at]);
+                *pos = h.end;
+            };
+            match &h.kind {
+                HoleKind::Prefix => {
+                    if !prefix.is_empty() {
+                        put(out, &mut pos);
+                        out.push_str(&prefix);
+                    }
+                }
+                HoleKind::AfterHeading { index, newline } => {
+                    let after = self
+                        .analysis
+                        .headings
+                        .get(*index)
+                        .and_then(|heading| hooks.after_heading(*index, heading));
+                    if let Some(after) = after {
+                        put(out, &mut pos);
+                        out.push_str(&after);
+                        if *newline && !after.is_empty() && !after.ends_with('\n') {
+                            out.push('\n');
+                        }
+                    }
+                }
+                HoleKind::Text(text) => {
+                    if let Some(linked) = hooks.text(text) {
+                        put(out, &mut pos);
+                        out.push_str(&linked);
+                    }
+                }
+                HoleKind::Href {
+                    index,
+                    target,
+                    wiki,
+                } => {
+                    if let Some(r) = hooks.link(*index, target, *wiki) {
+                        put(out, &mut pos);
+                        // Writing into a string does not fail.
+                        let _ = pulldown_cmark_escape::escape_href(&mut *out, &r.href);
+                    }
+                }
+                HoleKind::Whole { index, target, alt } => {
+                    if let Some(r) = hooks.link(*index, target, true) {
+                        put(out, &mut pos);
+                        if !alt {
+                            out.push_str("<a href=\"");
+                            out.push_str(&escape_attr(&r.href));
+                            out.push_str("\">");
+                            out.push_str(&escape_text(&r.title));
+                        }
+                    }
+                }
+            }
+        }
+        out.push_str(&html[pos..]);
+    }
 }
 
 /// Whether inline HTML opens (`Some(true)`) or closes (`Some(false)`) an
@@ -656,5 +930,260 @@ mod tests {
     fn wiki_anchor_dest() {
         let a = analyze("[[01-define/purpose#what-is-it]]\n");
         assert_eq!(a.links[0].target, "01-define/purpose#what-is-it");
+    }
+
+    /// The renderer before bodies were compiled once for several pages:
+    /// one parse per call, the hooks applied to the events. `compile` and
+    /// `fill` must write exactly what it wrote.
+    fn reference_render(
+        body: &str,
+        analysis: &Analysis,
+        hooks: &dyn RenderHooks,
+        out: &mut String,
+    ) {
+        let parser = Parser::new_ext(body, base_options() | Options::ENABLE_SMART_PUNCTUATION);
+        let mut heading_index = 0usize;
+        // Links are counted as `analyze` lists them.
+        let mut link_index = 0usize;
+        let mut pending_after: Option<String> = None;
+        // Inside an un-labelled wiki link whose text we replaced.
+        let mut skipping = false;
+        let mut events: Vec<Event<'_>> = Vec::new();
+        // Inside a heading, link, image or code block: no `hooks.text`.
+        let mut not_prose = 0usize;
+        for ev in parser {
+            match &ev {
+                Event::Start(
+                    Tag::Heading { .. } | Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_),
+                ) => not_prose += 1,
+                Event::End(
+                    TagEnd::Heading(_) | TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock,
+                ) => {
+                    not_prose = not_prose.saturating_sub(1);
+                }
+                // Raw HTML links, code and terms count too: no links in links.
+                Event::InlineHtml(h) => match raw_tag(h) {
+                    Some(true) => not_prose += 1,
+                    Some(false) => not_prose = not_prose.saturating_sub(1),
+                    None => {}
+                },
+                _ => {}
+            }
+            if skipping {
+                if matches!(ev, Event::End(TagEnd::Link)) {
+                    skipping = false;
+                    events.push(Event::Html(CowStr::Borrowed("</a>")));
+                }
+                continue;
+            }
+            match ev {
+                Event::Start(Tag::Heading {
+                    level,
+                    id: _,
+                    classes,
+                    attrs,
+                }) => {
+                    let id = analysis
+                        .headings
+                        .get(heading_index)
+                        .map(|h| format!("{}{}", hooks.id_prefix(), h.id))
+                        .unwrap_or_default();
+                    events.push(Event::Start(Tag::Heading {
+                        level,
+                        id: Some(CowStr::from(id)),
+                        classes,
+                        attrs,
+                    }));
+                }
+                Event::End(TagEnd::Heading(level)) => {
+                    if let Some(h) = analysis.headings.get(heading_index) {
+                        events.push(Event::Html(CowStr::from(format!(
+                            " <a class=\"anchor\" href=\"#{}{}\" aria-label=\"Permalink to this section\">#</a>",
+                            escape_attr(hooks.id_prefix()),
+                            escape_attr(&h.id)
+                        ))));
+                        pending_after = hooks.after_heading(heading_index, h);
+                    }
+                    heading_index += 1;
+                    events.push(Event::End(TagEnd::Heading(level)));
+                    if let Some(html) = pending_after.take() {
+                        events.push(Event::Html(CowStr::from(html)));
+                    }
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let wiki = matches!(link_type, LinkType::WikiLink { .. });
+                    let resolved = if wiki || is_checked_link(&dest_url) {
+                        link_index += 1;
+                        hooks.link(link_index - 1, &dest_url, wiki)
+                    } else {
+                        None
+                    };
+                    match resolved {
+                        Some(r)
+                            if matches!(link_type, LinkType::WikiLink { has_pothole: false }) =>
+                        {
+                            events.push(Event::Html(CowStr::from(format!(
+                                "<a href=\"{}\">{}",
+                                escape_attr(&r.href),
+                                escape_text(&r.title)
+                            ))));
+                            skipping = true;
+                        }
+                        Some(r) => events.push(Event::Start(Tag::Link {
+                            link_type,
+                            dest_url: CowStr::from(r.href),
+                            title,
+                            id,
+                        })),
+                        None => events.push(Event::Start(Tag::Link {
+                            link_type,
+                            dest_url,
+                            title,
+                            id,
+                        })),
+                    }
+                }
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let checked = is_checked_link(&dest_url);
+                    link_index += usize::from(checked);
+                    let dest_url = match checked
+                        .then(|| hooks.link(link_index - 1, &dest_url, false))
+                        .flatten()
+                    {
+                        Some(r) => CowStr::from(r.href),
+                        None => dest_url,
+                    };
+                    events.push(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                }
+                Event::Text(t) if not_prose == 0 => match hooks.text(&t) {
+                    Some(html) => events.push(Event::InlineHtml(CowStr::from(html))),
+                    None => events.push(Event::Text(t)),
+                },
+                other => events.push(other),
+            }
+        }
+        pulldown_cmark::html::push_html(out, events.into_iter());
+    }
+
+    /// Hooks that exercise every hole: links resolved (or not, by index),
+    /// HTML after headings (with or without a line break at its end),
+    /// prose rewritten, an id prefix with characters to escape.
+    struct TestHooks {
+        resolve: fn(usize) -> bool,
+        after: Option<&'static str>,
+        prefix: &'static str,
+        text: bool,
+    }
+
+    impl RenderHooks for TestHooks {
+        fn link(&self, index: usize, target: &str, wiki: bool) -> Option<ResolvedLink> {
+            (self.resolve)(index).then(|| ResolvedLink {
+                href: format!("../to/{index}/{target}?a&b='c' \u{e000}"),
+                title: format!("T<{index}> {wiki} & 'x'"),
+            })
+        }
+        fn after_heading(&self, index: usize, h: &Heading) -> Option<String> {
+            let after = self.after?;
+            (index % 2 == 0).then(|| format!("{after}{}", escape_text(&h.id)))
+        }
+        fn id_prefix(&self) -> &str {
+            self.prefix
+        }
+        fn text(&self, text: &str) -> Option<String> {
+            (self.text && text.contains("data"))
+                .then(|| escape_text(text).replace("data", "<b>data</b>"))
+        }
+    }
+
+    const BODIES: &[&str] = &[
+        "# Title\n\nSome data here, \"quoted\" -- and 'single'.\n",
+        "## A\n## A\n### B {#custom .cls key=val}\ntext\n# C\n",
+        "## H\n| a | b |\n|:-|-:|\n| [[x]] | data |\n\n## H2\n- item data\n  - nested\n\n## H3\n```\ncode [[x]]\n```\n## H4\n***\n## H5\n<div>raw</div>\n\n## H6\n> q\n\n## H7\n1. one\n## H8\n[^n]\n\n[^n]: note data\n\n## Last",
+        "See [[amara]], [[role:c|label]], [[a#b]] and [t](p.md \"ti'tle\") [e](https://e.org) [m](mailto:x@y) <me@example.org> <https://e.org/x>.\n",
+        "![alt *em* `c` [l](p.md)](i.png \"t\") and [![in](i.png)](p.md) and ![[w.png]] and ![e](https://e.org/i.png)\n",
+        "![a [[w]] b](i.png) ![[[w]]](i.png) [[x|]] [[]] [[ ]] [a]: p.md\n\n[ref][a] [[p&q\"r]]\n",
+        "Marker chars \u{e000}\u{e001} &#xE000; \u{e000}copbook-slot:0\u{e001} in text\n\n## \u{e000} head \u{e001}\n\n[\u{e000}](\u{e000}.md) [[\u{e001}]]\n",
+        "<a href=\"x\">raw data <code>data</code></a> data <dfn>data</dfn> <abbr/> data\n\n<!-- c\n\n## in comment?\n-->\nafter data\n",
+        "- tight data\n- [ ] task data\n- [x] done\n\nterm\n: def\n\n~~del data~~ *data* **data**\nline  \nbreak\\\nx\n",
+        "",
+        "no headings, no links, just data\n",
+        "## Q\n## Q\n",
+        "# A\n    indented\n# B\n",
+    ];
+
+    #[test]
+    fn fill_writes_what_the_renderer_wrote() {
+        let hooks = [
+            TestHooks {
+                resolve: |_| true,
+                after: Some("<p>after</p>\n"),
+                prefix: "p\"x'--",
+                text: true,
+            },
+            TestHooks {
+                resolve: |_| false,
+                after: Some("<i>no line break</i>"),
+                prefix: "",
+                text: false,
+            },
+            TestHooks {
+                resolve: |i| i % 2 == 1,
+                after: None,
+                prefix: "doc--",
+                text: true,
+            },
+        ];
+        for body in BODIES {
+            let analysis = analyze(body);
+            let compiled = compile(body, &analysis);
+            for (n, h) in hooks.iter().enumerate() {
+                let mut want = String::new();
+                reference_render(body, &analysis, h, &mut want);
+                let mut got = String::new();
+                compiled.fill(h, &mut got);
+                assert_eq!(got, want, "hooks {n}, body {body:?}");
+                // Filling again gives the same.
+                let mut again = String::new();
+                compiled.fill(h, &mut again);
+                assert_eq!(again, want);
+            }
+        }
+    }
+
+    #[test]
+    fn marker_like_characters_in_a_body_are_kept() {
+        let body = "\u{e000}copbook-slot:0\u{e001} [[a]] \u{e000}\n\n## \u{e001}x\n";
+        let analysis = analyze(body);
+        let mut out = String::new();
+        render(
+            body,
+            &analysis,
+            &TestHooks {
+                resolve: |_| true,
+                after: None,
+                prefix: "",
+                text: false,
+            },
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "<p>\u{e000}copbook-slot:0\u{e001} <a href=\"../to/0/a?a&amp;b=&#39;c&#39; \u{e000}\">T&lt;0&gt; true &amp; &#39;x&#39;</a> \u{e000}</p>\n<h2 id=\"x\">\u{e001}x <a class=\"anchor\" href=\"#x\" aria-label=\"Permalink to this section\">#</a></h2>\n"
+        );
     }
 }
