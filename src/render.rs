@@ -1,9 +1,15 @@
 //! Render: the resolved handbook through tera templates into output files
 //! held in memory. Pages render in parallel; the sidebar is rendered once
 //! per folder depth and shared, so navigation is never rebuilt per page.
+//!
+//! Every Markdown body is shown twice, on its document's page and on the
+//! print page, and parsing it is the larger part of writing it. When both
+//! are made in one go, each body is compiled once while the print page
+//! makes its section and filled for both pages there
+//! ([`Renderer::render_each`]), then dropped: never all held at once.
 
 use crate::diag::Diagnostic;
-use crate::markdown::{self, Heading, RenderHooks, ResolvedLink};
+use crate::markdown::{self, Compiled, Heading, RenderHooks, ResolvedLink};
 use crate::model::{Participation, Status};
 use crate::resolve::{Dest, DocKey, Handbook, IndexPage, Question};
 use crate::slots::Slots;
@@ -219,6 +225,10 @@ fn unanswered_note(owner: Option<&Link<'_>>) -> String {
     format!("<p class=\"unanswered\"><strong>Not answered yet.</strong>{ask}</p>\n")
 }
 
+/// Documents' own pages made beside the print page: what
+/// [`Renderer::render_each`]'s `each` gave for each, or its template error.
+type DocPages<T> = Vec<(DocKey, Result<T, Diagnostic>)>;
+
 /// The print page's output file: the one page [`Renderer::fingerprints`]
 /// leaves out.
 pub const PRINT_FILE: &str = "print/index.html";
@@ -376,7 +386,7 @@ impl<'a> Renderer<'a> {
             .map(|j| {
                 // Fingerprints stand in for the fragments: no slots.
                 let inline = Slots::new(false);
-                r.with_context(j, &inline, |url, template, base, data, site| {
+                r.with_context(j, &inline, None, |url, template, base, data, site| {
                     let fingerprint = crate::fingerprint::of(template, &(base, data, site));
                     (output_file(url), fingerprint)
                 })
@@ -386,8 +396,11 @@ impl<'a> Renderer<'a> {
 
     /// Renders the pages whose output path `wanted` accepts, in parallel,
     /// and hands each to `each` as soon as it is made (so that it can be
-    /// written and dropped); gives what `each` returned. Errors are
-    /// template errors.
+    /// written and dropped); gives what `each` returned, in the order of
+    /// [`Self::output_paths`]. Errors are template errors.
+    ///
+    /// With the print page, the documents' own pages are made while it
+    /// makes their bodies: each body is parsed once for both, and dropped.
     pub fn render_each<T: Send>(
         &self,
         wanted: impl Fn(&str) -> bool,
@@ -398,13 +411,38 @@ impl<'a> Renderer<'a> {
             .into_iter()
             .filter(|&j| wanted(&output_file(&self.url_of(j))))
             .collect();
-        let results: Vec<Result<T, Diagnostic>> = jobs
+        let mut results: Vec<Option<Result<T, Diagnostic>>> =
+            std::iter::repeat_with(|| None).take(jobs.len()).collect();
+        let print = jobs
+            .iter()
+            .position(|j| matches!(j, Job::Index(IndexPage::Print)));
+        if let Some(p) = print {
+            let docs: HashMap<DocKey, usize> = (jobs.iter().enumerate())
+                .filter_map(|(i, j)| match j {
+                    Job::Doc(k) => Some((*k, i)),
+                    _ => None,
+                })
+                .collect();
+            if let Some((page, made)) = self.print_with_pages(&|k| docs.contains_key(&k), &each) {
+                results[p] = Some(Ok(each(page)));
+                for (k, r) in made {
+                    results[docs[&k]] = Some(r);
+                }
+            }
+        }
+        // Every page the print page did not make.
+        let rest: Vec<(usize, Result<T, Diagnostic>)> = (0..jobs.len())
+            .filter(|&i| results[i].is_none())
+            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|j| self.render_job(j).map(&each))
+            .map(|i| (i, self.render_job(jobs[i]).map(&each)))
             .collect();
+        for (i, r) in rest {
+            results[i] = Some(r);
+        }
         let mut done = Vec::with_capacity(results.len());
         let mut errors: Vec<Diagnostic> = Vec::new();
-        for r in results {
+        for r in results.into_iter().flatten() {
             match r {
                 Ok(t) => done.push(t),
                 // A broken sidebar fails every page that shows it: once.
@@ -427,6 +465,14 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    /// The output paths of the documents' own pages: those
+    /// [`Self::render_each`] makes together with the print page.
+    pub fn document_paths(&self) -> std::collections::HashSet<String> {
+        (self.hb.documents().into_iter())
+            .map(|k| output_file(&self.url_of(Job::Doc(k))))
+            .collect()
+    }
+
     /// Renders the page at output path `path` again, if there is one.
     pub fn render_path(&self, path: &str) -> Option<OutFile> {
         let job = self
@@ -445,25 +491,66 @@ impl<'a> Renderer<'a> {
     }
 
     fn render_job(&self, job: Job) -> Result<OutFile, Diagnostic> {
+        self.render_job_compiled(job, None)
+    }
+
+    /// [`Self::render_job`], with the body of the page's own document
+    /// already compiled (`None`: compiled here).
+    fn render_job_compiled(
+        &self,
+        job: Job,
+        own: Option<&Compiled<'_>>,
+    ) -> Result<OutFile, Diagnostic> {
         // Fragments as markers first; a theme that does not output each of
         // them as it is gets the page rendered with the fragments in place.
         let splice = self.theme.templates_are_builtin();
-        match self.render_job_with(job, Slots::new(splice))? {
-            Some(f) => Ok(f),
+        let nothing = |_: DocKey, _: Option<&Compiled<'_>>| ();
+        match self.render_job_with(job, Slots::new(splice), own, &nothing)? {
+            Some((f, _)) => Ok(f),
             None => Ok(self
-                .render_job_with(job, Slots::new(false))?
-                .expect("with slots off there is nothing to splice")),
+                .render_job_with(job, Slots::new(false), own, &nothing)?
+                .expect("with slots off there is nothing to splice")
+                .0),
         }
     }
 
+    /// The print page, and the page of each document `page` accepts, made
+    /// from the body the print page compiles for its section and handed to
+    /// `each` at once (with the document). `None` when the print page's
+    /// bodies are not made while splicing (slots off, a marker lost, a
+    /// template error): nothing was made, and the pages are made one by
+    /// one as usual.
+    fn print_with_pages<T: Send>(
+        &self,
+        page: &(dyn Fn(DocKey) -> bool + Sync),
+        each: &(dyn Fn(OutFile) -> T + Sync),
+    ) -> Option<(OutFile, DocPages<T>)> {
+        if !self.theme.templates_are_builtin() {
+            return None;
+        }
+        let side = |key: DocKey, body: Option<&Compiled<'_>>| {
+            page(key).then(|| (key, self.render_job_compiled(Job::Doc(key), body).map(each)))
+        };
+        let job = Job::Index(IndexPage::Print);
+        let (file, made) = self
+            .render_job_with(job, Slots::new(true), None, &side)
+            .ok()??;
+        Some((file, made.into_iter().flatten().collect()))
+    }
+
     /// The page of `job`; `None` when the template lost a slot's marker.
-    fn render_job_with(
+    /// `own`: the body of the page's document, compiled; `side` is called
+    /// with each body the print page compiles for a section, and what it
+    /// gives is returned in page order.
+    fn render_job_with<S: Send>(
         &self,
         job: Job,
         slots: Slots<DocKey>,
-    ) -> Result<Option<OutFile>, Diagnostic> {
+        own: Option<&Compiled<'_>>,
+        side: &(dyn Fn(DocKey, Option<&Compiled<'_>>) -> S + Sync),
+    ) -> Result<Option<(OutFile, Vec<S>)>, Diagnostic> {
         let (url, html) =
-            self.with_context(job, &slots, |url, template, base, data, site| {
+            self.with_context(job, &slots, own, |url, template, base, data, site| {
                 let mut ctx = Context::new();
                 ctx.insert("base", base);
                 ctx.insert("page", data);
@@ -473,16 +560,25 @@ impl<'a> Renderer<'a> {
                     .map(|html| (url.to_owned(), html))
             })??;
         let mut html = html;
+        let mut made = Vec::new();
         if slots.is_on() {
-            match slots.splice(&html, |key| self.print_body(key, &url)) {
-                Some(spliced) => html = spliced,
+            let spliced = slots.splice(&html, |key| {
+                let body = self.compile_body(key);
+                let print = self.print_body(key, &url, body.as_ref());
+                (print, side(key, body.as_ref()))
+            });
+            match spliced {
+                Some((spliced, side)) => (html, made) = (spliced, side),
                 None => return Ok(None),
             }
         }
-        Ok(Some(OutFile {
-            path: output_file(&url),
-            bytes: html.into_bytes(),
-        }))
+        Ok(Some((
+            OutFile {
+                path: output_file(&url),
+                bytes: html.into_bytes(),
+            },
+            made,
+        )))
     }
 
     /// Builds the template context of `job` and hands it to `f` with the
@@ -491,6 +587,7 @@ impl<'a> Renderer<'a> {
         &self,
         job: Job,
         slots: &Slots<DocKey>,
+        own: Option<&Compiled<'_>>,
         f: impl FnOnce(&str, &str, &Base<'_>, &PageData<'_>, &SiteCtx<'_>) -> R,
     ) -> Result<R, Diagnostic> {
         let hb = self.hb;
@@ -534,7 +631,7 @@ impl<'a> Renderer<'a> {
                 href
             }
         };
-        let (title, template, data) = self.page_data(job, &link, &url, slots);
+        let (title, template, data) = self.page_data(job, &link, &url, slots, own);
         let crumbs = self
             .crumbs(job, &link)
             .into_iter()
@@ -634,6 +731,8 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// The body of `key` on the page at `from`; `compiled`, when given, is
+    /// that body compiled.
     fn body_html(
         &self,
         slots: &Slots<DocKey>,
@@ -641,8 +740,9 @@ impl<'a> Renderer<'a> {
         from: &str,
         questions: &[Question],
         owner: Option<Link<'a>>,
+        compiled: Option<&Compiled<'_>>,
     ) -> String {
-        slots.html(self.body_html_with(key, from, questions, owner, String::new()))
+        slots.html(self.body_html_with(key, from, questions, owner, String::new(), compiled))
     }
 
     /// [`Self::body_html`] with heading ids prefixed, for a page that
@@ -654,6 +754,7 @@ impl<'a> Renderer<'a> {
         questions: &[Question],
         owner: Option<Link<'a>>,
         id_prefix: String,
+        compiled: Option<&Compiled<'_>>,
     ) -> String {
         let Some(doc) = self.hb.doc(key) else {
             return String::new();
@@ -679,7 +780,10 @@ impl<'a> Renderer<'a> {
             return self.body_fingerprint(doc, &hooks, questions);
         }
         let mut out = String::new();
-        markdown::render(self.hb.body(doc), &doc.analysis, &hooks, &mut out);
+        match compiled {
+            Some(body) => body.fill(&hooks, &mut out),
+            None => markdown::render(self.hb.body(doc), &doc.analysis, &hooks, &mut out),
+        }
         if self.hb.config.sanitize {
             out = markdown::sanitize(&out);
         }
@@ -802,16 +906,22 @@ impl<'a> Renderer<'a> {
         if !slots.is_on() {
             // Every body again, in one job: in parallel, or this page would
             // be the last to finish by far.
-            sections
-                .par_iter_mut()
-                .for_each(|(key, s)| s.body = self.print_body(*key, url));
+            sections.par_iter_mut().for_each(|(key, s)| {
+                s.body = self.print_body(*key, url, self.compile_body(*key).as_ref());
+            });
         }
         sections.into_iter().map(|(_, s)| s).collect()
     }
 
+    /// The body of a document, compiled (`None` when it has none).
+    fn compile_body(&self, key: DocKey) -> Option<Compiled<'a>> {
+        let doc = self.hb.doc(key)?;
+        Some(markdown::compile(self.hb.body(doc), &doc.analysis))
+    }
+
     /// A document's body as the print page shows it: links between
     /// documents become anchors on the page, ids get the section's prefix.
-    fn print_body(&self, key: DocKey, url: &str) -> String {
+    fn print_body(&self, key: DocKey, url: &str, compiled: Option<&Compiled<'_>>) -> String {
         let hb = self.hb;
         let prefix = format!("{}--", print_anchor(hb.url(key)));
         let hooks = PrintHooks {
@@ -821,8 +931,8 @@ impl<'a> Renderer<'a> {
             prefix: &prefix,
         };
         let mut body = String::new();
-        if let Some(doc) = hb.doc(key) {
-            markdown::render(hb.body(doc), &doc.analysis, &hooks, &mut body);
+        if let Some(compiled) = compiled {
+            compiled.fill(&hooks, &mut body);
             if hb.config.sanitize {
                 body = markdown::sanitize(&body);
             }
@@ -879,12 +989,18 @@ impl<'a> Renderer<'a> {
         link: &Linker<'a>,
         url: &str,
         slots: &Slots<DocKey>,
+        own: Option<&Compiled<'_>>,
     ) -> (Cow<'a, str>, &'static str, PageData<'a>) {
         let hb = self.hb;
+        // A document's page shows its own body, which may come compiled.
+        let body_of = |key: DocKey, questions: &[Question], owner: Option<Link<'a>>| {
+            let own = own.filter(|_| matches!(job, Job::Doc(k) if k == key));
+            self.body_html(slots, key, url, questions, owner, own)
+        };
         match job {
             Job::Doc(DocKey::Home) => {
                 let data = PageData::Home(HomeData {
-                    body: self.body_html(slots, DocKey::Home, url, &[], None),
+                    body: body_of(DocKey::Home, &[], None),
                     phases: (0..hb.phases.len())
                         .map(|pi| self.phase_summary(pi, link))
                         .collect(),
@@ -899,7 +1015,7 @@ impl<'a> Renderer<'a> {
             }
             Job::Doc(k @ DocKey::Phase(pi)) => {
                 let mut data = self.phase_summary(pi, link);
-                data.body = self.body_html(slots, k, url, &[], None);
+                data.body = body_of(k, &[], None);
                 (
                     Cow::Borrowed(&hb.phases[pi].title),
                     "phase.html",
@@ -919,7 +1035,7 @@ impl<'a> Renderer<'a> {
                         .collect()
                 };
                 let data = AnswerData {
-                    body: self.body_html(slots, k, url, qs, owner.clone()),
+                    body: body_of(k, qs, owner.clone()),
                     questions: questions_ctx(qs),
                     open: questions_ctx(qs)
                         .into_iter()
@@ -965,7 +1081,7 @@ impl<'a> Renderer<'a> {
             Job::Doc(k @ DocKey::Member(i)) => {
                 let m = &hb.members[i];
                 let data = MemberData {
-                    body: self.body_html(slots, k, url, &[], None),
+                    body: body_of(k, &[], None),
                     name: &m.name,
                     participation: participation_label(m.participation),
                     organization: m.organization.as_deref(),
@@ -1008,7 +1124,7 @@ impl<'a> Renderer<'a> {
             Job::Doc(k @ DocKey::Role(i)) => {
                 let r = &hb.roles[i];
                 let data = RoleData {
-                    body: self.body_html(slots, k, url, &[], None),
+                    body: body_of(k, &[], None),
                     title: &r.title,
                     summary: r.summary.as_deref(),
                     commitment: r.commitment.as_deref(),
@@ -1030,7 +1146,7 @@ impl<'a> Renderer<'a> {
             Job::Doc(k @ DocKey::Norm(i)) => {
                 let n = &hb.norms[i];
                 let data = NormData {
-                    body: self.body_html(slots, k, url, &[], None),
+                    body: body_of(k, &[], None),
                     title: &n.title,
                     category: n.category.as_deref(),
                     agreed: n.agreed.map(|d| d.to_string()),
@@ -1043,7 +1159,7 @@ impl<'a> Renderer<'a> {
                 let qs = &hb.case_questions[i];
                 let member = link.member(hb.case_member[i]);
                 let data = CaseData {
-                    body: self.body_html(slots, k, url, qs, member.clone()),
+                    body: body_of(k, qs, member.clone()),
                     title: hb.case_title(i),
                     organization: hb.case_member[i]
                         .and_then(|m| hb.members[m].organization.as_deref()),
@@ -1231,6 +1347,7 @@ impl<'a> Renderer<'a> {
                                         &hb.page_questions[i],
                                         owner.clone(),
                                         format!("{id}--"),
+                                        None,
                                     ),
                                     id,
                                     owner,
@@ -1244,7 +1361,8 @@ impl<'a> Renderer<'a> {
                     phase: phase.map(|pi| link.doc(DocKey::Phase(pi))),
                     intro: phase
                         .map(|pi| {
-                            self.body_html_with(DocKey::Phase(pi), url, &[], None, "intro--".into())
+                            let prefix = "intro--".into();
+                            self.body_html_with(DocKey::Phase(pi), url, &[], None, prefix, None)
                         })
                         .unwrap_or_default(),
                     sections,

@@ -4,7 +4,9 @@
 //! each of them into its own values and again into its output: for the
 //! print page of a 10,000-page handbook that is three copies of 40 MB at
 //! once. Fragments can also be made only while splicing ([`Slots::later`]),
-//! in parallel and a batch at a time, so that they are never all held.
+//! in parallel and a batch at a time, so that they are never all held;
+//! work that needs what a fragment is made from is done beside it (the
+//! documents' own pages, from the bodies the print page compiles).
 //!
 //! A theme's template may do anything with a value, including dropping or
 //! filtering it; when a marker does not come out exactly once and intact,
@@ -75,12 +77,19 @@ impl<K: Copy + Send + Sync> Slots<K> {
     }
 
     /// The rendered `page` with each marker replaced by its fragment
-    /// (deferred ones made by `make`, in parallel batches). `None` when the
-    /// template did not output every marker exactly once.
-    pub fn splice(self, page: &str, make: impl Fn(K) -> String + Sync) -> Option<String> {
+    /// (deferred ones made by `make`, in parallel batches), and what `make`
+    /// gave besides each fragment, in page order: work that shares what a
+    /// fragment is made from is done while it is at hand. `None` when the
+    /// template did not output every marker exactly once (then `make` was
+    /// not called).
+    pub fn splice<S: Send>(
+        self,
+        page: &str,
+        make: impl Fn(K) -> (String, S) + Sync,
+    ) -> Option<(String, Vec<S>)> {
         let parts = self.parts.into_inner();
         if parts.is_empty() {
-            return Some(page.to_owned());
+            return Some((page.to_owned(), Vec::new()));
         }
         let found = find_markers(page, parts.len())?;
         let html_len: usize = parts
@@ -91,12 +100,14 @@ impl<K: Copy + Send + Sync> Slots<K> {
             })
             .sum();
         let mut out = String::with_capacity(page.len() + html_len);
+        let mut side = Vec::new();
         let mut pending: Vec<(&str, K)> = Vec::new();
-        let flush = |out: &mut String, pending: &mut Vec<(&str, K)>| {
-            let made: Vec<String> = pending.par_iter().map(|&(_, k)| make(k)).collect();
-            for ((before, _), html) in pending.drain(..).zip(made) {
+        let flush = |out: &mut String, side: &mut Vec<S>, pending: &mut Vec<(&str, K)>| {
+            let made: Vec<(String, S)> = pending.par_iter().map(|&(_, k)| make(k)).collect();
+            for ((before, _), (html, s)) in pending.drain(..).zip(made) {
                 out.push_str(before);
                 out.push_str(&html);
+                side.push(s);
             }
         };
         let mut pos = 0;
@@ -105,21 +116,21 @@ impl<K: Copy + Send + Sync> Slots<K> {
             pos = end;
             match &parts[n] {
                 Part::Html(h) => {
-                    flush(&mut out, &mut pending);
+                    flush(&mut out, &mut side, &mut pending);
                     out.push_str(before);
                     out.push_str(h);
                 }
                 Part::Later(k, _) => {
                     pending.push((before, *k));
                     if pending.len() >= BATCH {
-                        flush(&mut out, &mut pending);
+                        flush(&mut out, &mut side, &mut pending);
                     }
                 }
             }
         }
-        flush(&mut out, &mut pending);
+        flush(&mut out, &mut side, &mut pending);
         out.push_str(&page[pos..]);
-        Some(out)
+        Some((out, side))
     }
 }
 
@@ -164,18 +175,22 @@ mod tests {
         let a = slots.html("<p>A</p>".into());
         let b = slots.later(7, 10).expect("on");
         let page = format!("<main>{a}<div>{b}</div></main>");
-        let out = slots.splice(&page, |k| format!("<i>{k}</i>"));
+        let out = slots.splice(&page, |k| (format!("<i>{k}</i>"), k * 2));
         assert_eq!(
-            out.as_deref(),
-            Some("<main><p>A</p><div><i>7</i></div></main>")
+            out,
+            Some((
+                "<main><p>A</p><div><i>7</i></div></main>".to_owned(),
+                vec![14]
+            ))
         );
 
         let slots: Slots<u32> = Slots::new(true);
         let a = slots.html("x".into());
-        assert_eq!(slots.splice(&format!("{a}{a}"), |_| String::new()), None);
+        let nothing = |_| (String::new(), ());
+        assert_eq!(slots.splice(&format!("{a}{a}"), nothing), None);
         let slots: Slots<u32> = Slots::new(true);
         let _ = slots.html("x".into());
-        assert_eq!(slots.splice("dropped", |_| String::new()), None);
+        assert_eq!(slots.splice("dropped", nothing), None);
 
         let off: Slots<u32> = Slots::new(false);
         assert_eq!(off.html("as is".into()), "as is");
