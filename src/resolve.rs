@@ -1215,3 +1215,52 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         strict_diags,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `body_link` gives is what `resolve_link` gives, for every link
+    /// of every body of the good fixture, read back without resolving
+    /// again; asked with a count that does not match the analysis
+    /// (another link's index), it resolves the link it is given, not the
+    /// one at that index.
+    #[test]
+    fn body_links_are_resolved_once_and_read_back_by_index() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
+        let today = crate::model::Date {
+            year: 2026,
+            month: 11,
+            day: 22,
+        };
+        let hb = crate::build::check(&root, today, false)
+            .expect("the good fixture is a book")
+            .handbook;
+        let mut seen = 0;
+        for key in hb.documents() {
+            let Some(doc) = hb.doc(key) else { continue };
+            let links = &doc.analysis.links;
+            for (i, l) in links.iter().enumerate() {
+                let fresh = hb.resolve_link(key, &l.target, l.wiki).ok();
+                let kept = hb.body_link(key, i, &l.target, l.wiki);
+                assert_eq!(kept.as_deref(), fresh.as_ref(), "{key:?} link {i}");
+                assert!(
+                    matches!(kept, None | Some(Cow::Borrowed(_))),
+                    "read back, not resolved again"
+                );
+                // The neighbour's index with this link's target.
+                let other = (i + 1) % links.len();
+                if links[other].target != l.target {
+                    let misread = hb.body_link(key, other, &l.target, l.wiki);
+                    assert_eq!(
+                        misread.as_deref(),
+                        fresh.as_ref(),
+                        "{key:?} link {i} at {other}"
+                    );
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 10, "the fixture's bodies have links ({seen})");
+    }
+}
