@@ -162,14 +162,14 @@ pub fn render_site(
         put(f)?;
         Ok((path, scan))
     };
-    // The search index and handbook.json only read the handbook: they are
-    // made beside the pages.
     // The print page first, with the documents' own pages: those are made
     // from the same parse of each body, in the print page's parallel
     // batches (see `Renderer::render_each`). It is by far the largest
     // page, and made before the rest its memory goes back to the system
     // before the search index takes its own (peak RSS at 10,000 pages:
-    // 264 -> 240 MB when the print page first went alone).
+    // 264 -> 240 MB when the print page first went alone). Then the index
+    // pages, and beside them handbook.json and the search index, which
+    // only read the handbook.
     renderer
         .render_navs()
         .map_err(|d| RenderError::Templates(vec![d]))?;
