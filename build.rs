@@ -5,14 +5,19 @@ use std::fmt::Write as _;
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     println!("cargo:rerun-if-changed={}", dir.display());
+    // A missing folder is a broken checkout: fail here rather than build
+    // a binary whose `init` knows no template.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".toml"))
-                .collect()
-        })
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    assert!(
+        !names.is_empty(),
+        "{} has no question template (*.toml)",
+        dir.display()
+    );
     names.sort();
     let mut out = String::from(
         "/// (file stem, contents) of every file in templates/.\npub const FILES: &[(&str, &str)] = &[\n",

@@ -1194,7 +1194,10 @@ fn js_order(a: &str, b: &str) -> std::cmp::Ordering {
 pub fn build_index(hb: &Handbook) -> Vec<OutFile> {
     // A few chunks per thread, so that the threads end together.
     let docs = hb.pages.len() + hb.members.len() + hb.roles.len() + hb.norms.len();
-    build_index_in_chunks(hb, (docs / (4 * rayon::current_num_threads())).clamp(64, 2048))
+    build_index_in_chunks(
+        hb,
+        (docs / (4 * rayon::current_num_threads())).clamp(64, 2048),
+    )
 }
 
 /// The index, its documents analysed in runs of `chunk`: how they are cut
@@ -1469,8 +1472,16 @@ mod tests {
                 .collect()
         };
         let whole = files(usize::MAX);
-        assert!(whole.len() > 10, "the fixture has documents ({})", whole.len());
-        assert!(whole.iter().any(|(p, t)| p == "search/idx-0.json" && t.contains("\"w\":{\"")));
+        assert!(
+            whole.len() > 10,
+            "the fixture has documents ({})",
+            whole.len()
+        );
+        assert!(
+            whole
+                .iter()
+                .any(|(p, t)| p == "search/idx-0.json" && t.contains("\"w\":{\""))
+        );
         for chunk in [1, 2, 3, 7] {
             assert_eq!(files(chunk), whole, "cut into runs of {chunk}");
         }

@@ -5,9 +5,11 @@
 
 use crate::render::OutFile;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Marks a folder as a copbook build, so that copbook only ever replaces
 /// folders it made.
@@ -115,6 +117,11 @@ pub struct Staging {
     dir: PathBuf,
     old: PathBuf,
     committed: bool,
+    /// The folders made so far: the search index puts ten thousand files
+    /// into one folder, and asking the system to make it again for each
+    /// is a failed `mkdir` that locks the folder the other threads write
+    /// into.
+    made: Mutex<HashSet<PathBuf>>,
 }
 
 impl Staging {
@@ -144,6 +151,7 @@ impl Staging {
             dir,
             old,
             committed: false,
+            made: Mutex::new(HashSet::new()),
         })
     }
 
@@ -151,15 +159,34 @@ impl Staging {
     /// folder first. Safe to call from several threads at once.
     pub fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
         let target = self.dir.join(path);
-        make_parent(&target)?;
+        self.make_parent(&target)?;
         fs::write(target, bytes)
     }
 
     /// Copies the file `src` to `out` (relative to the site root).
     pub fn copy(&self, src: &Path, out: &str) -> io::Result<()> {
         let target = self.dir.join(out);
-        make_parent(&target)?;
+        self.make_parent(&target)?;
         fs::copy(src, target).map(drop)
+    }
+
+    /// Makes the folder of `file` unless this build has made it already.
+    fn make_parent(&self, file: &Path) -> io::Result<()> {
+        let Some(d) = file.parent() else {
+            return Ok(());
+        };
+        // A poisoned lock only means another thread panicked mid-insert;
+        // the set is still a set.
+        if self.made().contains(d) {
+            return Ok(());
+        }
+        make_dir(d)?;
+        self.made().insert(d.to_path_buf());
+        Ok(())
+    }
+
+    fn made(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
+        self.made.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Marks the folder as copbook's and swaps it in for the build dir.
@@ -196,13 +223,10 @@ impl Staging {
     }
 }
 
-/// Makes the folder of `file`: one `mkdir` when its parent exists (every
-/// page has a folder of its own, so this runs once per page; with
+/// Makes the folder `d`: one `mkdir` when its parent exists (every page
+/// has a folder of its own, so this runs once per page; with
 /// `create_dir_all` an existing folder costs a second call).
-fn make_parent(file: &Path) -> io::Result<()> {
-    let Some(d) = file.parent() else {
-        return Ok(());
-    };
+fn make_dir(d: &Path) -> io::Result<()> {
     match fs::create_dir(d) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
