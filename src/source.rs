@@ -2,6 +2,7 @@
 //! offsets into the `line:col` positions every diagnostic carries.
 
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// A 1-based line and column (columns count characters, as editors do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -37,7 +38,9 @@ pub struct Source {
     line_starts: Vec<usize>,
     /// The number of characters before each block of `BLOCK` bytes, so
     /// that a column on a very long line costs O(BLOCK), not O(line).
-    char_blocks: Vec<usize>,
+    /// Made on the first such column: most files have none, and counting
+    /// every file's characters was 1% of a build.
+    char_blocks: OnceLock<Vec<usize>>,
 }
 
 const BLOCK: usize = 256;
@@ -56,26 +59,29 @@ impl Source {
             None => text,
         };
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        let mut char_blocks = Vec::with_capacity(text.len() / BLOCK + 1);
-        let mut chars = 0;
-        for block in text.as_bytes().chunks(BLOCK) {
-            char_blocks.push(chars);
-            chars += count_chars(block);
-        }
-        char_blocks.push(chars);
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Source {
             path,
             text,
             line_starts,
-            char_blocks,
+            char_blocks: OnceLock::new(),
         }
     }
 
     /// The number of characters in `text[..offset]`.
     fn chars_before(&self, offset: usize) -> usize {
+        let blocks = self.char_blocks.get_or_init(|| {
+            let mut v = Vec::with_capacity(self.text.len() / BLOCK + 2);
+            let mut chars = 0;
+            for block in self.text.as_bytes().chunks(BLOCK) {
+                v.push(chars);
+                chars += count_chars(block);
+            }
+            v.push(chars);
+            v
+        });
         let b = offset / BLOCK;
-        self.char_blocks[b] + count_chars(&self.text.as_bytes()[b * BLOCK..offset])
+        blocks[b] + count_chars(&self.text.as_bytes()[b * BLOCK..offset])
     }
 
     /// The line and column of a byte offset (clamped to the text).
