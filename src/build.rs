@@ -1,5 +1,6 @@
-//! The pipeline: load → resolve → render → write. `check` stops after
-//! resolve; `build` goes on to write the site.
+//! The pipeline: load → resolve → render → write. [`check`] stops after
+//! resolve (a handbook to read); [`check_site`] (`copbook check`) also
+//! renders, in memory, and throws the files away; `build` writes them.
 
 use crate::diag::{Diagnostic, Progress, Report};
 use crate::load::{self, NotABook};
@@ -51,17 +52,89 @@ pub fn check_loaded<T>(
     strict: bool,
     theme: impl FnOnce(&crate::model::BookConfig) -> Result<T, Vec<Diagnostic>>,
 ) -> Checked<T> {
+    let (mut checked, strict_diags) = resolve_checked(loaded, today, theme);
+    if strict {
+        make_strict(&mut checked.report, strict_diags);
+    }
+    checked
+}
+
+/// `--strict`: adds what only strict mode reports (unanswered questions)
+/// and makes every warning an error. Applied last, so that what decides
+/// whether the site is rendered is the report `build` would have.
+fn make_strict(report: &mut Report, strict_diags: Vec<Diagnostic>) {
+    let all = std::mem::take(&mut report.errors)
+        .into_iter()
+        .chain(std::mem::take(&mut report.warnings))
+        .chain(strict_diags);
+    *report = Report::from_diagnostics(all);
+    report.make_strict();
+}
+
+/// What `copbook check` runs: load and resolve as [`check`] does, then,
+/// when the handbook has none of the errors that stop `build` before it
+/// renders, the whole site rendered in memory as `build` renders it (same
+/// feed, same build dir in the messages), each file dropped as soon as its
+/// links are scanned. The report then has everything `build` reports:
+/// template errors, the site-url warning and the link check of every page,
+/// as errors or warnings as `[build] link-check` says; `strict` then makes
+/// every warning an error. Nothing is written.
+///
+/// A function of its own rather than a flag on [`check`]: `check` is what
+/// `review`, the examples and the tests call to get a handbook, and they
+/// should not pay for a render (about a build's CPU without the writes).
+pub fn check_site(root: &Path, today: Date, strict: bool) -> Result<Checked, NotABook> {
+    // The one git call runs while the handbook loads, as in `build`.
+    let git = git_history(root, true);
+    let t = std::time::Instant::now();
+    let loaded = load::load(root)?;
+    timing("load", t);
+    let (mut checked, strict_diags) = resolve_checked(loaded, today, |cfg| {
+        Theme::load(root, &cfg.theme, cfg.theme_loc)
+    });
+    let Checked {
+        handbook,
+        theme,
+        report,
+        ..
+    } = &mut checked;
+    if let Some(theme) = theme.as_mut().filter(|_| !report.has_errors()) {
+        let changes = git.and_then(|t| t.join().ok().flatten());
+        theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
+        // Named as `build` (without -d) names it, e.g. `book`.
+        let out_dir = shown_dir(root, &root.join(&handbook.config.build_dir));
+        let t = std::time::Instant::now();
+        let rendered = render_site(handbook, theme, changes.as_ref(), &out_dir, &|_| Ok(()));
+        timing("render", t);
+        let rendered = rendered.map_err(|e| match e {
+            RenderError::Templates(d) => d,
+            // The files are dropped, never written: not expected, but
+            // said rather than lost if it happens.
+            RenderError::Output(e) => vec![Diagnostic::error(
+                out_dir.as_str(),
+                crate::source::Loc::START,
+                format!("cannot render the site: {e}"),
+            )],
+        });
+        add_rendered(handbook, report, rendered);
+    }
+    if strict {
+        make_strict(report, strict_diags);
+    }
+    Ok(checked)
+}
+
+/// Resolves and loads the theme: [`check_loaded`] without `--strict`, and
+/// the diagnostics only `--strict` reports, kept apart.
+fn resolve_checked<T>(
+    loaded: load::Loaded,
+    today: Date,
+    theme: impl FnOnce(&crate::model::BookConfig) -> Result<T, Vec<Diagnostic>>,
+) -> (Checked<T>, Vec<Diagnostic>) {
     let t = std::time::Instant::now();
     let resolved = resolve::resolve(loaded, today);
     timing("resolve", t);
-    let mut diags = resolved.diags;
-    if strict {
-        diags.extend(resolved.strict_diags);
-    }
-    let mut report = Report::from_diagnostics(diags);
-    if strict {
-        report.make_strict();
-    }
+    let mut report = Report::from_diagnostics(resolved.diags);
     let progress = resolved.handbook.progress();
     let theme = match theme(&resolved.handbook.config) {
         Ok(t) => Some(t),
@@ -73,12 +146,13 @@ pub fn check_loaded<T>(
             None
         }
     };
-    Checked {
+    let checked = Checked {
         handbook: resolved.handbook,
         theme,
         report,
         progress,
-    }
+    };
+    (checked, resolved.strict_diags)
 }
 
 pub struct BuildOptions {
@@ -316,10 +390,7 @@ fn prepare(
     opts: &SiteOptions,
 ) -> Result<Prepared, BuildError> {
     // The one git call runs while the handbook loads.
-    let git = opts.feed.then(|| {
-        let root = root.to_path_buf();
-        std::thread::spawn(move || crate::feed::git_changes(&root))
-    });
+    let git = git_history(root, opts.feed);
     let checked = check(root, today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
     let Checked {
         mut handbook,
@@ -349,6 +420,18 @@ fn prepare(
     })
 }
 
+/// When each page last changed, from git (for the feed).
+type Changes = std::collections::HashMap<String, crate::feed::Change>;
+
+/// `git log` of `content/` on a thread of its own, when `feed` is asked
+/// for, so that it runs while the handbook loads.
+fn git_history(root: &Path, feed: bool) -> Option<std::thread::JoinHandle<Option<Changes>>> {
+    feed.then(|| {
+        let root = root.to_path_buf();
+        std::thread::spawn(move || crate::feed::git_changes(&root))
+    })
+}
+
 impl Prepared {
     /// Renders into `put`; the report gains the link check's findings.
     fn render(&mut self, put: &Put<'_>) -> Result<usize, BuildError> {
@@ -363,33 +446,46 @@ impl Prepared {
         // Pages are written as they are made, and the search index and the
         // link check run inside: their own lines are parts of this one.
         timing("render+write", t);
-        let report = &mut self.report;
         let rendered = match rendered {
-            Ok(r) => r,
-            Err(RenderError::Templates(d)) => {
-                report.errors.extend(d);
-                return Err(BuildError::Invalid(std::mem::take(report)));
-            }
+            Ok(r) => Ok(r),
+            Err(RenderError::Templates(d)) => Err(d),
             Err(RenderError::Output(e)) => {
                 return Err(BuildError::Output(format!("cannot write the site: {e}")));
             }
         };
-        publish_warnings(&self.handbook, report);
-        let failed =
-            self.handbook.config.link_check == LinkCheck::Error && !rendered.links.is_empty();
-        if failed {
-            report.errors.extend(rendered.links);
-        } else {
-            report.warnings.extend(rendered.links);
-        }
-        for v in [&mut report.errors, &mut report.warnings] {
-            v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
-        }
-        if failed {
-            return Err(BuildError::Invalid(std::mem::take(report)));
-        }
-        Ok(rendered.pages)
+        add_rendered(&self.handbook, &mut self.report, rendered)
+            .ok_or_else(|| BuildError::Invalid(std::mem::take(&mut self.report)))
     }
+}
+
+/// Adds to `report` what rendering found, as `build` reports it (shared
+/// with [`check_site`], so that the two cannot drift apart): the template
+/// errors; or the site-url warning and the broken links, errors or
+/// warnings as `[build] link-check` says. The pages made, or `None` when
+/// the build fails on them.
+fn add_rendered(
+    hb: &Handbook,
+    report: &mut Report,
+    rendered: Result<Rendered, Vec<Diagnostic>>,
+) -> Option<usize> {
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(templates) => {
+            report.errors.extend(templates);
+            return None;
+        }
+    };
+    publish_warnings(hb, report);
+    let failed = hb.config.link_check == LinkCheck::Error && !rendered.links.is_empty();
+    if failed {
+        report.errors.extend(rendered.links);
+    } else {
+        report.warnings.extend(rendered.links);
+    }
+    for v in [&mut report.errors, &mut report.warnings] {
+        v.sort_by(|a, b| (&a.path, a.loc).cmp(&(&b.path, b.loc)));
+    }
+    (!failed).then_some(rendered.pages)
 }
 
 /// [`site`], with a feed and the build dir's name for diagnostics.

@@ -67,7 +67,8 @@ the page and the terminal until it is fixed. Nothing is written to the build dir
     },
     /// Validate everything build validates, without writing anything
     #[command(
-        long_about = "Loads and resolves the handbook and reports every problem in one run. \
+        long_about = "Loads and resolves the handbook, renders the site in memory and checks every \
+link of every page, as build does, and reports every problem in one run; nothing is written. \
 Warnings (stale pages, vacant roles) do not fail the check unless --strict is given; --strict \
 also fails on unanswered questions. --external also requests every http(s) link written in \
 the Markdown (each URL once, several hosts at a time, one request at a time and at most four a \
@@ -236,7 +237,7 @@ pub fn run() -> ExitCode {
             strict,
             format,
             external,
-        } => match build::check(&dir, today, strict) {
+        } => match build::check_site(&dir, today, strict) {
             Ok(mut c) => {
                 if external {
                     check_external(&mut c);

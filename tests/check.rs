@@ -258,3 +258,269 @@ fn order_out_of_range_says_so() {
     );
     assert!(!diags.contains("found integer"), "{diags}");
 }
+
+// ------------------------------------------------- the rendered site's links
+//
+// `check` renders the site in memory, as `build` does, and reports what
+// the link check and the templates find, with `build`'s messages.
+
+/// A raw-HTML link to a page the site does not have, in luka.md's body.
+const TEAMS: &str = "\nHis <a href=\"../../teams/\">team</a>.\n";
+
+/// What `build` reports for [`TEAMS`]: on luka's page, and on the print
+/// page, which shows every body.
+const TEAMS_ERRORS: &str = "content/members/luka.md:11:14: error: broken link `../../teams/` on page `/members/luka/`: the site has no `teams/index.html`
+content/members/luka.md:11:14: error: broken link `../../teams/` on page `/print/`: it climbs above the site's root
+  hint: this page shows the body of another page, and a relative link written in raw HTML keeps the folder of its own page: write it as a Markdown link, which copbook rewrites for every page that shows it
+";
+
+/// Appends `text` to the body of `rel` in `book`.
+fn append(book: &std::path::Path, rel: &str, text: &str) {
+    let p = book.join(rel);
+    let mut md = fs::read_to_string(&p).unwrap();
+    md.push_str(text);
+    fs::write(&p, md).unwrap();
+}
+
+/// The built-in base.html with `extra` at the start of <body>, as the
+/// book's own theme.
+fn theme_with(book: &std::path::Path, extra: &str) {
+    let base = fs::read_to_string(repo_root().join("themes/default/base.html")).unwrap();
+    assert!(base.contains("<body>"));
+    let dir = book.join("themes/default");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("base.html"),
+        base.replacen("<body>", &format!("<body>\n{extra}"), 1),
+    )
+    .unwrap();
+}
+
+/// `build BOOK` into its configured build dir; asserts it fails, and
+/// returns what it printed before "build failed: …".
+fn failed_build(book: &std::path::Path) -> String {
+    let r = run(&["build", arg(book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let (diags, last) = split_summary(&r.stderr);
+    assert!(last.starts_with("build failed: "), "{}", r.stderr);
+    diags.to_owned()
+}
+
+fn error_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.contains(": error: ")).collect()
+}
+
+#[test]
+fn check_fails_on_a_broken_link_in_raw_html_as_build_does() {
+    let (tmp, book) = copy_fixture("good");
+    append(&book, "content/members/luka.md", TEAMS);
+    let before = snapshot_tree(tmp.path());
+
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let (diags, summary) = split_summary(&r.stdout);
+    assert_eq!(diags, format!("{TEAMS_ERRORS}{STALE}{VACANT}"));
+    assert_eq!(summary, "2 errors, 2 warnings; 5 of 7 questions answered");
+    // Word for word what `build` says (it writes nothing either: it fails).
+    assert_eq!(diags, failed_build(&book));
+
+    let r = run(&["check", "--format", "json", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let v: Value = serde_json::from_str(&r.stdout).expect("stdout is one JSON value");
+    assert_eq!(
+        v["errors"],
+        json!([
+            {
+                "path": "content/members/luka.md",
+                "line": 11,
+                "column": 14,
+                "severity": "error",
+                "message": "broken link `../../teams/` on page `/members/luka/`: the site has no `teams/index.html`"
+            },
+            {
+                "path": "content/members/luka.md",
+                "line": 11,
+                "column": 14,
+                "severity": "error",
+                "message": "broken link `../../teams/` on page `/print/`: it climbs above the site's root; this page shows the body of another page, and a relative link written in raw HTML keeps the folder of its own page: write it as a Markdown link, which copbook rewrites for every page that shows it"
+            }
+        ])
+    );
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 2);
+
+    let r = run(&["check", "--format", "github", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.stdout.starts_with(
+            "::error file=content/members/luka.md,line=11,col=14::broken link `../../teams/` on page `/members/luka/`: the site has no `teams/index.html`\n\
+             ::error file=content/members/luka.md,line=11,col=14::broken link `../../teams/` on page `/print/`: it climbs above the site's root; this page shows the body"
+        ),
+        "{}",
+        r.stdout
+    );
+
+    // No build dir, no staging folder: nothing at all was written.
+    assert_eq!(snapshot_tree(tmp.path()), before);
+}
+
+#[test]
+fn check_reports_a_missing_anchor_on_another_page() {
+    // The good fixture passes (the existing tests pin its output) …
+    let r = run(&["check", arg(&fixture("good"))]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    // … and one link to an anchor another page lacks is enough to fail it.
+    let (_tmp, book) = copy_fixture("good");
+    append(
+        &book,
+        "content/members/luka.md",
+        "\nSee <a href=\"../amara/#no-such-heading\">Amara's notes</a>.\n",
+    );
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let errors = error_lines(&r.stdout);
+    assert!(!errors.is_empty(), "{}", r.stdout);
+    assert!(
+        errors
+            .iter()
+            .all(|l| l.starts_with("content/members/luka.md:11:")
+                && l.contains("broken link `../amara/#no-such-heading`")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(split_summary(&r.stdout).0, failed_build(&book));
+}
+
+#[test]
+fn check_reports_links_a_theme_makes_at_the_build_dirs_page() {
+    let (tmp, book) = copy_fixture("good");
+    theme_with(
+        &book,
+        "<a href=\"{{ base.root }}handbook/\">Old handbook</a> <a href=\"#content\">Skip</a>",
+    );
+    let before = snapshot_tree(tmp.path());
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let (diags, _) = split_summary(&r.stdout);
+    let errors = error_lines(diags);
+    assert_eq!(errors.len(), 2, "{diags}");
+    // At its line in the page `build` would have written into book/.
+    assert!(
+        errors[0].starts_with(
+            "book/404.html:14:10: error: broken link `/handbook/` on page `/404.html` and on "
+        ),
+        "{diags}"
+    );
+    assert!(
+        errors[1].starts_with(
+            "book/404.html:14:48: error: broken link `#content` on page `/404.html` and on "
+        ),
+        "{diags}"
+    );
+    assert!(diags.contains(
+        "  hint: the link comes from a template: check the theme's templates (themes/default/)"
+    ));
+    assert_eq!(snapshot_tree(tmp.path()), before, "check wrote something");
+    assert_eq!(diags, failed_build(&book));
+}
+
+#[test]
+fn check_reports_a_templates_rendering_errors_as_build_does() {
+    let (_tmp, book) = copy_fixture("good");
+    // It parses: only rendering finds that the field does not exist.
+    theme_with(&book, "{{ base.no_such_field.x }}");
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let (diags, _) = split_summary(&r.stdout);
+    let errors = error_lines(diags);
+    assert!(!errors.is_empty(), "{diags}");
+    assert!(
+        errors
+            .iter()
+            .all(|l| l.contains(": error: template error: ") && l.contains("no_such_field")),
+        "{diags}"
+    );
+    // The same errors as `build`'s (pages render in parallel: the order
+    // of the template errors is not part of the contract).
+    let built = failed_build(&book);
+    let sorted = |t: &str| {
+        let mut v: Vec<String> = t.lines().map(str::to_owned).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(diags), sorted(&built));
+}
+
+#[test]
+fn with_link_check_warn_check_passes_with_a_warning() {
+    let (tmp, book) = copy_fixture("good");
+    append(&book, "content/members/luka.md", TEAMS);
+    let toml = book.join("book.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(
+        &toml,
+        text.replace(
+            "[repository]",
+            "[build]\nlink-check = \"warn\"\n\n[repository]",
+        ),
+    )
+    .unwrap();
+    let before = snapshot_tree(tmp.path());
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    let (diags, summary) = split_summary(&r.stdout);
+    // Warnings are in file order, as `build` prints them.
+    assert_eq!(
+        diags,
+        format!(
+            "{STALE}{}{VACANT}",
+            TEAMS_ERRORS.replace(": error: ", ": warning: ")
+        )
+    );
+    assert_eq!(summary, "0 errors, 4 warnings; 5 of 7 questions answered");
+
+    let r = run(&["check", "--format", "json", arg(&book)]);
+    assert_eq!(r.code, 0, "{r:#?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["errors"], json!([]));
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 4);
+    assert_eq!(warnings[1]["path"], "content/members/luka.md");
+    assert_eq!(warnings[1]["line"], 11);
+    assert_eq!(warnings[1]["severity"], "warning");
+
+    // --strict fails on every warning, these too.
+    let r = run(&["check", "--strict", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(
+        r.stdout
+            .contains(&TEAMS_ERRORS.lines().next().unwrap().to_string()),
+        "{}",
+        r.stdout
+    );
+
+    assert_eq!(snapshot_tree(tmp.path()), before, "check wrote something");
+}
+
+#[test]
+fn with_errors_before_rendering_check_stops_where_build_does() {
+    let (_tmp, book) = copy_fixture("good");
+    append(&book, "content/members/luka.md", TEAMS);
+    let p = book.join("content/members/luka.md");
+    let md = fs::read_to_string(&p).unwrap();
+    fs::write(&p, md.replace("[[amara]]", "[[amra]]")).unwrap();
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    let (diags, _) = split_summary(&r.stdout);
+    // Only the unknown link target: the site is not rendered, its links
+    // not checked.
+    assert_eq!(
+        error_lines(diags),
+        ["content/members/luka.md:9:33: error: unknown link target `amra`"]
+    );
+    assert_eq!(diags, failed_build(&book));
+    // Once that is fixed, the rendered site's broken link shows.
+    fs::write(&p, md).unwrap();
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 1, "{r:#?}");
+    assert!(r.stdout.starts_with(TEAMS_ERRORS), "{}", r.stdout);
+}

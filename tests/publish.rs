@@ -463,6 +463,12 @@ fn a_path_site_url_has_no_sitemap_and_no_canonical_link() {
     assert!(site.run.stderr.contains(
         "book.toml:7:12: warning: site-url `/cop/` is a path without a host: the site gets no sitemap.xml and no canonical links"
     ), "{}", site.run.stderr);
+    // `check` says it too, as `build` does.
+    let r = run(&["check", arg(&book)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(
+        "book.toml:7:12: warning: site-url `/cop/` is a path without a host: the site gets no sitemap.xml and no canonical links"
+    ), "{}", r.stdout);
     // At `/` (a local build, or a preview) there is nothing to say.
     let site = build(&fixture("good"));
     assert!(!site.run.stderr.contains("site-url"), "{}", site.run.stderr);
