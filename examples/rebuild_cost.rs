@@ -2,14 +2,19 @@
 //! server: loads a handbook, then changes a member's name (or a page's
 //! title) several times and rebuilds after each change, as serve does.
 //!
-//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title] [RUNS]
+//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title] [RUNS] [touched|walk]
+//!
+//! `touched` (the default) rebuilds as serve does after an editor saved a
+//! file in place (only that file is looked at); `walk` as after a file
+//! was created, removed or renamed (the folders are walked and every file
+//! is looked at).
 //!
 //! BOOK_DIR is a handbook from `bench/gen_corpus.py` (it edits
 //! `content/members/m0001.md` or `content/01-phase1/page-00001.md`, and
 //! puts the file back as it was at the end). Set `COPBOOK_TIMINGS=1` for
 //! the time of each stage; the median of the whole rebuild is printed.
 
-use copbook::incremental::{Files, Incremental, Whole};
+use copbook::incremental::{Files, Incremental, Scan, Whole};
 use copbook::model::Date;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -35,11 +40,15 @@ fn cpu_ms() -> f64 {
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(root) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: rebuild_cost BOOK_DIR [member|title] [RUNS]");
+        eprintln!("usage: rebuild_cost BOOK_DIR [member|title] [RUNS] [touched|walk]");
         std::process::exit(2);
     };
     let kind = args.next().unwrap_or_else(|| "member".into());
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let scan = match args.next().as_deref() {
+        Some("walk") => Scan::Walk,
+        _ => Scan::Touched,
+    };
     let root = root.canonicalize().expect("the book folder");
     let (rel, from, to) = match kind.as_str() {
         "title" => (
@@ -76,7 +85,7 @@ fn main() {
         let touched = HashSet::from([path.clone()]);
         let (t, c) = (Instant::now(), cpu_ms());
         let r = inc
-            .rebuild(&root, today, &served, &touched, Whole::Later)
+            .rebuild_scan(&root, today, &served, &touched, Whole::Later, scan)
             .expect("rebuild");
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let cpu_used = cpu_ms() - c;

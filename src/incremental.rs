@@ -58,6 +58,20 @@ pub enum Whole {
     Later,
 }
 
+/// What a rebuild may assume about the files it was not told about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// Nothing: walk `content/` and `static/` and look at every file's
+    /// size and modification time (a file was created, removed or
+    /// renamed, or the watcher said nothing about the kind of change).
+    Walk,
+    /// Only the contents of the touched files changed: the files and
+    /// folders are those of the last load, and no other file is looked at
+    /// (see [`load::load_modified`]). A touched path the last walk did not
+    /// find as a file makes this a [`Scan::Walk`].
+    Touched,
+}
+
 /// A successful rebuild.
 pub struct Rebuilt {
     pub files: Files,
@@ -159,9 +173,24 @@ impl Incremental {
         touched: &HashSet<PathBuf>,
         whole: Whole,
     ) -> Result<Rebuilt, String> {
+        self.rebuild_scan(root, today, served, touched, whole, Scan::Walk)
+    }
+
+    /// [`Self::rebuild`], told by `scan` whether files other than
+    /// `touched` need looking at.
+    pub fn rebuild_scan(
+        &mut self,
+        root: &Path,
+        today: Date,
+        served: &Files,
+        touched: &HashSet<PathBuf>,
+        whole: Whole,
+        scan: Scan,
+    ) -> Result<Rebuilt, String> {
         // The last good build stays the reference until another succeeds.
         let last = self.last.take();
-        match self.try_rebuild(root, today, served, touched, whole, last.as_ref()) {
+        let changes = (touched, scan);
+        match self.try_rebuild(root, today, served, changes, whole, last.as_ref()) {
             Ok((rebuilt, good)) => {
                 self.last = Some(good);
                 self.unsettled = false;
@@ -182,11 +211,11 @@ impl Incremental {
         root: &Path,
         today: Date,
         served: &Files,
-        touched: &HashSet<PathBuf>,
+        (touched, scan): (&HashSet<PathBuf>, Scan),
         whole: Whole,
         last: Option<&Last>,
     ) -> Result<(Rebuilt, Last), String> {
-        let (handbook, theme, mut report) = self.load_and_check(root, today, touched)?;
+        let (handbook, theme, mut report) = self.load_and_check(root, today, touched, scan)?;
         let global = self.global_key(&handbook);
         // Another book.toml or theme: nothing of the last build is reused.
         let last = last.filter(|l| l.global == global);
@@ -252,7 +281,7 @@ impl Incremental {
             files.insert(f.path, f.bytes.into());
         }
         for (src, out) in &handbook.assets {
-            files.insert(out.clone(), self.asset(src)?);
+            files.insert(out.clone(), self.asset(src, scan)?);
         }
         timing("other files", t);
 
@@ -294,15 +323,17 @@ impl Incremental {
         Ok((rebuilt, good))
     }
 
-    /// Loads (re-reading what `touched` names or what changed on disk) and
-    /// resolves; the theme is loaded again only when a file under
-    /// `themes/` or book.toml was touched. The handbook is set at `/`, as
-    /// serve serves it. On errors, their text.
+    /// Loads (re-reading what `touched` names or, unless `scan` says only
+    /// those changed, what changed on disk) and resolves; the theme is
+    /// loaded again only when a file under `themes/` or book.toml was
+    /// touched. The handbook is set at `/`, as serve serves it. On errors,
+    /// their text.
     fn load_and_check(
         &mut self,
         root: &Path,
         today: Date,
         touched: &HashSet<PathBuf>,
+        scan: Scan,
     ) -> Result<(Handbook, Arc<Theme>, crate::diag::Report), String> {
         let t = Instant::now();
         self.cache.forget(touched.iter().map(PathBuf::as_path));
@@ -316,8 +347,11 @@ impl Incremental {
         {
             self.theme = None;
         }
-        let loaded = load::load_cached(root, &mut self.cache)
-            .map_err(|NotABook(m)| format!("error: {m}\n"))?;
+        let loaded = match scan {
+            Scan::Walk => load::load_cached(root, &mut self.cache),
+            Scan::Touched => load::load_modified(root, &mut self.cache, touched),
+        }
+        .map_err(|NotABook(m)| format!("error: {m}\n"))?;
         self.unsettled |= self.cache.changed() > 0;
         timing("load", t);
 
@@ -440,8 +474,13 @@ impl Incremental {
         })
     }
 
-    /// The bytes of a copied file, read again only when its stamp changed.
-    fn asset(&mut self, src: &Path) -> Result<Arc<[u8]>, String> {
+    /// The bytes of a copied file, read again only when its stamp changed
+    /// (or, with [`Scan::Touched`], only when it was touched: touched
+    /// files are no longer kept).
+    fn asset(&mut self, src: &Path, scan: Scan) -> Result<Arc<[u8]>, String> {
+        if let (Scan::Touched, Some((_, bytes))) = (scan, self.assets.get(src)) {
+            return Ok(Arc::clone(bytes));
+        }
         let stamp = Stamp::of(src);
         if let (Some(s), Some((was, bytes))) = (stamp, self.assets.get(src)) {
             if s == *was {

@@ -10,7 +10,7 @@ use crate::model::*;
 use crate::source::{Loc, Source};
 use crate::urls::{normalize_site_url, slugify, split_order_prefix};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -148,11 +148,34 @@ pub fn load(root: &Path) -> Result<Loaded, NotABook> {
 /// were [`LoadCache::forget`]-ten). The result, diagnostics included, is
 /// what [`load`] would give.
 pub fn load_cached(root: &Path, cache: &mut LoadCache) -> Result<Loaded, NotABook> {
-    load_with(root, Some(cache))
+    load_with(root, Some((cache, None)))
+}
+
+/// [`load_cached`] when the caller knows that nothing changed on disk
+/// since the last load with this cache but the contents of the files
+/// `modified` names (a file watcher reported only modifications: no file
+/// or folder created, removed or renamed). Then the folders are not
+/// walked again and no other file is looked at: the last walk's files
+/// are parsed, from the cache but for `modified` (and files
+/// [`LoadCache::forget`]-ten), which are read again. At 10,000 pages the
+/// walk and the stat of every file are most of a load. When `modified`
+/// names a path the last walk did not find as a file (or there was no
+/// walk yet), this is [`load_cached`].
+pub fn load_modified(
+    root: &Path,
+    cache: &mut LoadCache,
+    modified: &HashSet<PathBuf>,
+) -> Result<Loaded, NotABook> {
+    load_with(root, Some((cache, Some(modified))))
 }
 
 /// Walk → parse each file (from the cache when it has it) → assemble.
-fn load_with(root: &Path, cache: Option<&mut LoadCache>) -> Result<Loaded, NotABook> {
+/// With `modified`, the cache's last walk stands in for a walk when it
+/// can (see [`load_modified`]).
+fn load_with(
+    root: &Path,
+    cache: Option<(&mut LoadCache, Option<&HashSet<PathBuf>>)>,
+) -> Result<Loaded, NotABook> {
     let book_toml = root.join("book.toml");
     if !book_toml.is_file() {
         return Err(NotABook(format!(
@@ -193,13 +216,37 @@ fn load_with(root: &Path, cache: Option<&mut LoadCache>) -> Result<Loaded, NotAB
         onboarding: Vec::new(),
     });
 
-    let (found, mut assets) = walk(root, &mut diags);
-    let glossary = load_glossary(root, &mut assets, &mut sources, &mut diags);
-
-    let parsed: Vec<ParsedFile> = match cache {
-        None => found.par_iter().map(parse_found).collect(),
-        Some(cache) => cache.parse_all(&found),
+    let t = std::time::Instant::now();
+    let (walked, parsed): (Arc<Walked>, Vec<ParsedFile>) = match cache {
+        None => {
+            let walked = Walked::of(root);
+            let parsed = walked.found.par_iter().map(parse_found).collect();
+            (Arc::new(walked), parsed)
+        }
+        Some((cache, modified)) => {
+            let kept = modified.and_then(|m| cache.walk_still_holds(root, m));
+            let trust = kept.is_some();
+            let walked = kept.unwrap_or_else(|| Arc::new(Walked::of(root)));
+            crate::build::timing(
+                if trust {
+                    "load: walk kept"
+                } else {
+                    "load: walk"
+                },
+                t,
+            );
+            let t = std::time::Instant::now();
+            let parsed = cache.parse_all(&walked.found, trust);
+            cache.walked = Some(Arc::clone(&walked));
+            crate::build::timing("load: parse", t);
+            (walked, parsed)
+        }
     };
+    let t = std::time::Instant::now();
+    diags.extend(walked.diags.iter().cloned());
+    let mut assets = walked.assets.clone();
+    let found = &walked.found;
+    let glossary = load_glossary(root, &mut assets, &mut sources, &mut diags);
 
     let mut loaded = Loaded {
         root: root.to_owned(),
@@ -293,6 +340,7 @@ fn load_with(root: &Path, cache: Option<&mut LoadCache>) -> Result<Loaded, NotAB
     }
     loaded.pages = pending_pages;
     check_duplicate_slugs(&mut loaded);
+    crate::build::timing("load: assemble", t);
     Ok(loaded)
 }
 
@@ -381,6 +429,36 @@ impl Stamp {
     }
 }
 
+/// What a walk of `content/` and `static/` found: the Markdown files to
+/// parse, the files to copy, and the walk's own diagnostics (symlinks
+/// leaving the book, misplaced pages). It depends only on which files and
+/// folders exist, so [`load_modified`] reuses it while none is created,
+/// removed or renamed.
+struct Walked {
+    found: Vec<Found>,
+    assets: Vec<(PathBuf, String)>,
+    diags: Vec<Diagnostic>,
+    /// Every file the walk found (Markdown or not): a modified path
+    /// outside this set may be new, so the folders are walked again.
+    files: HashSet<PathBuf>,
+}
+
+impl Walked {
+    fn of(root: &Path) -> Walked {
+        let mut diags = Vec::new();
+        let (found, assets) = walk(root, &mut diags);
+        let files = (found.iter().map(|f| f.path.clone()))
+            .chain(assets.iter().map(|(p, _)| p.clone()))
+            .collect();
+        Walked {
+            found,
+            assets,
+            diags,
+            files,
+        }
+    }
+}
+
 /// A parsed file and the stamp its file had when it was read (`None`
 /// once forgotten: read it again).
 type CacheEntry = (Option<Stamp>, Arc<ParsedFile>);
@@ -394,6 +472,8 @@ type CacheEntry = (Option<Stamp>, Arc<ParsedFile>);
 #[derive(Default)]
 pub struct LoadCache {
     files: HashMap<PathBuf, CacheEntry>,
+    /// The last walk, for [`load_modified`].
+    walked: Option<Arc<Walked>>,
     /// How many files the last load read (new, changed or forgotten), how
     /// many of them had a new text (or were new), and how many it dropped
     /// (deleted since the load before).
@@ -431,18 +511,49 @@ impl LoadCache {
         self.changed + self.dropped
     }
 
+    /// The last walk, when it still describes the disk after changes to
+    /// the contents of `modified` alone: every modified path under
+    /// `content/` or `static/` is a file that walk found, and still a
+    /// file. (book.toml and themes are not part of a walk.) The files
+    /// named are forgotten, so that they are read again.
+    fn walk_still_holds(
+        &mut self,
+        root: &Path,
+        modified: &HashSet<PathBuf>,
+    ) -> Option<Arc<Walked>> {
+        let walked = self.walked.as_ref()?;
+        let (content, stat) = (root.join("content"), root.join("static"));
+        let holds = modified
+            .iter()
+            .filter(|p| p.starts_with(&content) || p.starts_with(&stat))
+            // A file removed since (its event was taken for a change)
+            // is not read as an error but walked away.
+            .all(|p| walked.files.contains(p) && p.is_file());
+        if !holds {
+            return None;
+        }
+        let walked = Arc::clone(walked);
+        self.forget(modified.iter().map(PathBuf::as_path));
+        Some(walked)
+    }
+
     /// Every found file parsed, from the cache when its stamp still holds;
-    /// the cache then holds exactly the found files.
-    fn parse_all(&mut self, found: &[Found]) -> Vec<ParsedFile> {
-        let results: Vec<(ParsedFile, Option<CacheEntry>)> = found
+    /// the cache then holds exactly the found files. With `trust`, a
+    /// cached file that is not forgotten is taken as it is, without
+    /// looking at its stamp (see [`load_modified`]).
+    fn parse_all(&mut self, found: &[Found], trust: bool) -> Vec<ParsedFile> {
+        let results: Vec<(ParsedFile, Outcome)> = found
             .par_iter()
             .map(|f| {
+                if let (true, Some((Some(_), file))) = (trust, self.files.get(&f.path)) {
+                    return (ParsedFile::clone(file), Outcome::Kept);
+                }
                 // Stamped before reading: a save during the read leaves a
                 // stamp that differs next time, so the file is read again.
                 let stamp = Stamp::of(&f.path);
                 if let (Some(stamp), Some((Some(was), file))) = (stamp, self.files.get(&f.path)) {
                     if stamp == *was {
-                        return (ParsedFile::clone(file), None);
+                        return (ParsedFile::clone(file), Outcome::Kept);
                     }
                 }
                 let file = parse_found(f);
@@ -450,38 +561,60 @@ impl LoadCache {
                 let keep = stamp
                     .filter(|_| file.readable)
                     .map(|s| (Some(s), Arc::new(file.clone())));
-                (file, keep)
+                (file, Outcome::Read(keep))
             })
             .collect();
-        let mut files = HashMap::with_capacity(found.len());
         let (mut read, mut changed) = (0, 0);
         let mut parsed = Vec::with_capacity(found.len());
-        for (f, (file, fresh)) in found.iter().zip(results) {
-            let old = self.files.remove(&f.path);
-            match (fresh, old) {
-                (Some(entry), old) => {
+        // Trusted, the walk is the last one, whose files the cache holds:
+        // only the files read change it (10,000 paths hashed and moved
+        // into a new map cost more than the rest of such a load).
+        let mut files = if trust {
+            std::mem::take(&mut self.files)
+        } else {
+            HashMap::with_capacity(found.len())
+        };
+        for (f, (file, outcome)) in found.iter().zip(results) {
+            match outcome {
+                Outcome::Kept if trust => {}
+                Outcome::Kept => {
+                    if let Some(entry) = self.files.remove(&f.path) {
+                        files.insert(f.path.clone(), entry);
+                    }
+                }
+                Outcome::Read(entry) => {
                     read += 1;
-                    let same = old.is_some_and(|(_, o)| o.src.text == entry.1.src.text);
+                    let old = if trust {
+                        files.remove(&f.path)
+                    } else {
+                        self.files.remove(&f.path)
+                    };
+                    let same = match (&old, &entry) {
+                        (Some((_, o)), Some((_, n))) => o.src.text == n.src.text,
+                        _ => false,
+                    };
                     changed += usize::from(!same);
-                    files.insert(f.path.clone(), entry);
-                }
-                (None, Some(entry)) if entry.0.is_some() => {
-                    files.insert(f.path.clone(), entry);
-                }
-                // Not kept (unreadable, or no stamp): read each time.
-                (None, _) => {
-                    read += 1;
-                    changed += 1;
+                    // Not kept (unreadable, or no stamp): read each time.
+                    if let Some(entry) = entry {
+                        files.insert(f.path.clone(), entry);
+                    }
                 }
             }
             parsed.push(file);
         }
-        self.dropped = self.files.len();
+        self.dropped = if trust { 0 } else { self.files.len() };
         self.read = read;
         self.changed = changed;
         self.files = files;
         parsed
     }
+}
+
+/// Whether [`LoadCache::parse_all`] took a file from the cache or read
+/// it (and what of it to cache: nothing when it could not be read).
+enum Outcome {
+    Kept,
+    Read(Option<CacheEntry>),
 }
 
 fn title_from_dir(name: &str) -> String {
@@ -867,6 +1000,8 @@ fn parse_file(
         Kind::Page => {
             fields.known_keys(table, kind_name, PAGE_KEYS);
             let title = fields.required_string(table, "title", kind_name, start);
+            let questions = fields.string_list(table, "questions");
+            let answers = crate::resolve::questions_of(&questions, &doc).into();
             let status = fields
                 .one_of(table, "status", STATUSES)
                 .map(|s| match s.value.as_str() {
@@ -880,7 +1015,7 @@ fn parse_file(
                 loc: title.as_ref().map_or(start, |t| t.loc),
                 title: title.map_or_else(|| f.stem.clone(), |s| s.value),
                 order: fields.int(table, "order").map(|s| s.value),
-                questions: fields.string_list(table, "questions"),
+                questions,
                 owner: fields.string(table, "owner"),
                 status,
                 review_by: fields.date(table, "review-by"),
@@ -889,6 +1024,7 @@ fn parse_file(
                 norms: fields.string_list(table, "norms"),
                 meetings: fields.string_list(table, "meetings"),
                 doc,
+                answers,
             }))
         }
         Kind::Meeting => Parsed::Meeting(Box::new(crate::meetings::parse(

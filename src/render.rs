@@ -762,21 +762,26 @@ impl<'a> Renderer<'a> {
         let hb = self.hb;
         let glossary = (hb.config.glossary_links && !hb.glossary.is_empty())
             .then(|| relative(from, IndexPage::Glossary.url()));
+        // A fingerprint hashes the questions itself and marks no terms:
+        // the sets that rendering reads are left empty.
+        let html = self.mode == Mode::Html;
         let hooks = Hooks {
             hb,
             key,
             from,
-            unanswered: questions
-                .iter()
-                .filter(|q| q.in_body && !q.answered)
+            unanswered: (questions.iter())
+                .filter(|q| html && q.in_body && !q.answered)
                 .map(|q| q.id.as_str())
                 .collect(),
             owner,
-            seen_terms: std::cell::RefCell::new(vec![false; hb.glossary.terms.len()]),
+            seen_terms: std::cell::RefCell::new(vec![
+                false;
+                hb.glossary.terms.len() * usize::from(html)
+            ]),
             glossary,
             id_prefix,
         };
-        if self.mode == Mode::Fingerprint {
+        if !html {
             return self.body_fingerprint(doc, &hooks, questions);
         }
         let mut out = String::new();
@@ -792,9 +797,9 @@ impl<'a> Renderer<'a> {
 
     /// Stands in for a body's HTML in a page's fingerprint: a hash of
     /// everything `markdown::render` reads through `hooks` — the Markdown
-    /// (its headings and links come from it), what each link resolves to
-    /// from this page, the questions still open with the person to ask,
-    /// the glossary and the id prefix.
+    /// (by `Analysis::body_hash`; its headings and links come from it),
+    /// what each link resolves to from this page, the questions still
+    /// open with the person to ask, the glossary and the id prefix.
     fn body_fingerprint(
         &self,
         doc: &crate::model::Doc,
@@ -802,7 +807,8 @@ impl<'a> Renderer<'a> {
         qs: &[Question],
     ) -> String {
         let mut h = std::hash::DefaultHasher::new();
-        self.hb.body(doc).hash(&mut h);
+        // The body's text, hashed when it was analysed.
+        doc.analysis.body_hash.hash(&mut h);
         hooks.from.hash(&mut h);
         hooks.id_prefix.hash(&mut h);
         // What `Hooks::link` makes of each link follows from these, which
@@ -840,17 +846,33 @@ impl<'a> Renderer<'a> {
         format!("body:{:016x}", h.finish())
     }
 
+    /// A phase's link, summary and counts, with its pages.
     fn phase_summary(&self, pi: usize, link: &Linker<'a>) -> PhaseSummary<'a> {
+        self.phase_summary_with(pi, link, true)
+    }
+
+    /// [`Self::phase_summary`] as the home and progress pages list it.
+    /// Their built-in templates show no phase's pages, so with those the
+    /// list is left empty: at 10,000 pages, making it and handing it to
+    /// tera was a large part of the cost of the progress page, and the
+    /// home page no longer changes (and renders again) with a page's
+    /// title. A theme's own template may show the pages, and gets them.
+    fn phase_overview(&self, pi: usize, link: &Linker<'a>) -> PhaseSummary<'a> {
+        self.phase_summary_with(pi, link, !self.theme.templates_are_builtin())
+    }
+
+    fn phase_summary_with(&self, pi: usize, link: &Linker<'a>, pages: bool) -> PhaseSummary<'a> {
         let hb = self.hb;
+        let listed: &[usize] = if pages { &hb.phase_pages[pi] } else { &[] };
         PhaseSummary {
             link: link.doc(DocKey::Phase(pi)),
             summary: hb.phases[pi].summary.as_deref(),
             count: Count::of(
                 hb.phase_pages[pi]
                     .iter()
-                    .flat_map(|&i| &hb.page_questions[i]),
+                    .flat_map(|&i| hb.page_questions[i].iter()),
             ),
-            pages: hb.phase_pages[pi]
+            pages: listed
                 .iter()
                 .map(|&i| PageSummary {
                     link: link.doc(DocKey::Page(i)),
@@ -1002,9 +1024,9 @@ impl<'a> Renderer<'a> {
                 let data = PageData::Home(HomeData {
                     body: body_of(DocKey::Home, &[], None),
                     phases: (0..hb.phases.len())
-                        .map(|pi| self.phase_summary(pi, link))
+                        .map(|pi| self.phase_overview(pi, link))
                         .collect(),
-                    count: Count::of(hb.page_questions.iter().flatten()),
+                    count: Count::of(hb.page_questions.iter().flat_map(|q| q.iter())),
                     members: hb.members.len(),
                     roles: hb.roles.len(),
                     norms: hb.norms.len(),
@@ -1272,9 +1294,9 @@ impl<'a> Renderer<'a> {
                     owner: link.member(hb.page_owner[i]),
                 };
                 let data = ProgressData {
-                    count: Count::of(hb.page_questions.iter().flatten()),
+                    count: Count::of(hb.page_questions.iter().flat_map(|q| q.iter())),
                     phases: (0..hb.phases.len())
-                        .map(|pi| self.phase_summary(pi, link))
+                        .map(|pi| self.phase_overview(pi, link))
                         .collect(),
                     unanswered,
                     stale: crate::review::by_date(hb)

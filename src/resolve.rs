@@ -10,6 +10,7 @@ use crate::source::{Loc, Source, Spanned};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Any document of the site that comes from a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,8 +152,9 @@ pub struct Handbook {
     pub roles: Vec<Role>,
     pub norms: Vec<Norm>,
     pub cases: Vec<Case>,
-    /// Per page and per case: its questions.
-    pub page_questions: Vec<Vec<Question>>,
+    /// Per page and per case: its questions (a page's as loaded, see
+    /// `Page::answers`).
+    pub page_questions: Vec<Arc<[Question]>>,
     pub case_questions: Vec<Vec<Question>>,
     /// Per role: indices of the members who hold it.
     pub holders: Vec<Vec<usize>>,
@@ -617,7 +619,7 @@ impl Handbook {
     }
 
     pub fn progress(&self) -> crate::diag::Progress {
-        let qs = self.page_questions.iter().flatten();
+        let qs = self.page_questions.iter().flat_map(|q| q.iter());
         crate::diag::Progress {
             questions: qs.clone().count(),
             answered: qs.filter(|q| q.answered).count(),
@@ -753,7 +755,9 @@ fn rel_to(root: &std::path::Path, p: &std::path::Path) -> String {
         .join("/")
 }
 
-fn questions_of(questions: &[Spanned<String>], doc: &Doc) -> Vec<Question> {
+/// The questions of a page or case, each with its anchor and whether
+/// `doc`'s body answers it: what the file alone says.
+pub(crate) fn questions_of(questions: &[Spanned<String>], doc: &Doc) -> Vec<Question> {
     // Ids for questions without a heading must not collide with the
     // headings' ids; the id generator is made only when one needs it.
     let mut idgen: Option<IdGen> = None;
@@ -865,11 +869,8 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         path_of(&c.doc, DocKey::Case(i));
     }
 
-    let page_questions: Vec<Vec<Question>> = l
-        .pages
-        .par_iter()
-        .map(|p| questions_of(&p.questions, &p.doc))
-        .collect();
+    let page_questions: Vec<Arc<[Question]>> =
+        l.pages.iter().map(|p| Arc::clone(&p.answers)).collect();
     let case_questions: Vec<Vec<Question>> = l
         .cases
         .iter()

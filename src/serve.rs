@@ -3,7 +3,7 @@
 //! Server-Sent Events. Nothing is written to disk: the publishable build
 //! dir never sees the live-reload script.
 
-use crate::incremental::{Files, Incremental, Rebuilt, Whole, same_bytes};
+use crate::incremental::{Files, Incremental, Rebuilt, Scan, Whole, same_bytes};
 use crate::model::Date;
 use notify::Watcher;
 use std::collections::{HashMap, HashSet};
@@ -382,7 +382,7 @@ fn watch_loop(
     loop {
         // The first relevant event, then a short quiet window; events that
         // arrive while rebuilding wait in the channel for the next round.
-        let mut changed = HashSet::new();
+        let mut changed = Changes::default();
         // A request waiting for them has them made at once (unless edits
         // are pending, which come first).
         let wanted = shared
@@ -397,6 +397,9 @@ fn watch_loop(
             shared
                 .refresh_wanted
                 .store(false, std::sync::atomic::Ordering::SeqCst);
+            // The refresh walks and looks at every file: a safety net for
+            // anything the watcher's events left out.
+            changed.walk = true;
             refresh_due = rebuild(
                 root,
                 today,
@@ -422,13 +425,42 @@ fn watch_loop(
     }
 }
 
+/// What the watcher reported since the last rebuild.
+#[derive(Default)]
+struct Changes {
+    /// The source paths events named.
+    paths: HashSet<PathBuf>,
+    /// An event may have created, removed or renamed a source (or its
+    /// kind is unknown): the rebuild walks the folders and looks at every
+    /// file. Otherwise only the contents of `paths` changed, and nothing
+    /// else is looked at.
+    walk: bool,
+}
+
+impl Changes {
+    fn scan(&self) -> Scan {
+        if self.walk { Scan::Walk } else { Scan::Touched }
+    }
+}
+
+/// Whether an event only changed the contents or metadata of a file that
+/// was there before (an editor saving in place): no file or folder was
+/// created, removed or renamed, and the watcher did not lose events.
+fn is_modification(ev: &notify::Event) -> bool {
+    use notify::event::{EventKind, ModifyKind};
+    matches!(
+        ev.kind,
+        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Metadata(_))
+    ) && !ev.need_rescan()
+}
+
 /// Waits for an event about a source file. With `timeout`, returns
 /// Ok(false) when none came in time.
 fn wait_relevant(
     rx: &Receiver<notify::Result<notify::Event>>,
     root: &Path,
     timeout: Option<Duration>,
-    changed: &mut HashSet<PathBuf>,
+    changed: &mut Changes,
 ) -> Result<bool, String> {
     loop {
         let ev = match timeout {
@@ -448,15 +480,24 @@ fn wait_relevant(
                 if matches!(ev.kind, notify::EventKind::Access(_)) {
                     continue;
                 }
-                let before = changed.len();
+                let before = changed.paths.len();
+                let source = ev.paths.iter().any(|p| is_source(root, p));
+                // An event that names no path (lost events) may be about
+                // any file.
+                if !is_modification(&ev) && (source || ev.paths.is_empty()) {
+                    changed.walk = true;
+                }
                 // Folder events and removals force a full rebuild: they
                 // are recorded as the folder or the removed path.
-                changed.extend(ev.paths.iter().filter(|p| is_source(root, p)).cloned());
-                if changed.len() > before || ev.paths.iter().any(|p| is_source(root, p)) {
+                (changed.paths).extend(ev.paths.iter().filter(|p| is_source(root, p)).cloned());
+                if changed.paths.len() > before || source {
                     return Ok(true);
                 }
             }
-            Err(e) => eprintln!("file watcher: {e}"),
+            Err(e) => {
+                changed.walk = true;
+                eprintln!("file watcher: {e}");
+            }
         }
     }
 }
@@ -476,19 +517,20 @@ fn rebuild(
     shared: &Shared,
     last_warnings: &mut String,
     inc: &mut Incremental,
-    changed: &HashSet<PathBuf>,
+    changes: &Changes,
     whole: Whole,
 ) -> bool {
     let started = Instant::now();
     let prev = shared.snapshot();
     let refresh = whole == Whole::Now;
+    let changed = &changes.paths;
     // Prose edits to existing pages: patch and re-render those pages only.
     let fast = (!refresh && !changed.is_empty() && prev.error.is_none())
         .then(|| inc.body_edits(root, &prev.files, changed))
         .flatten();
     let result = match fast {
         Some(b) => Ok(b),
-        None => inc.rebuild(root, today, &prev.files, changed, whole),
+        None => inc.rebuild_scan(root, today, &prev.files, changed, whole, changes.scan()),
     };
     match result {
         Ok(b) => {
@@ -834,6 +876,82 @@ fn stream_events(req: tiny_http::Request, rx: Receiver<Event>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use notify::event::{
+        CreateKind, DataChange, EventKind, Flag, MetadataKind, ModifyKind, RemoveKind, RenameMode,
+    };
+
+    /// Saves in place may skip the walk; anything that can add, remove or
+    /// rename a file, or that lost events, may not.
+    #[test]
+    fn only_changes_to_existing_files_skip_the_walk() {
+        let ev = |kind| notify::Event::new(kind);
+        for kind in [
+            EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)),
+        ] {
+            assert!(is_modification(&ev(kind)), "{kind:?}");
+        }
+        for kind in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Any,
+            EventKind::Other,
+        ] {
+            assert!(!is_modification(&ev(kind)), "{kind:?}");
+        }
+        let lost = ev(EventKind::Modify(ModifyKind::Data(DataChange::Any))).set_flag(Flag::Rescan);
+        assert!(!is_modification(&lost));
+    }
+
+    /// The events of one round decide its scan: all saves in place, no
+    /// walk; one creation (or an event naming no path) among them, a walk.
+    #[test]
+    fn a_round_walks_when_any_event_may_add_or_remove_a_file() {
+        let root = PathBuf::from("/book");
+        let page = root.join("content/01-define/purpose.md");
+        let event = |kind, path: Option<&PathBuf>| {
+            let ev = notify::Event::new(kind);
+            Ok(match path {
+                Some(p) => ev.add_path(p.clone()),
+                None => ev,
+            })
+        };
+        let saved = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let round = |events: Vec<notify::Result<notify::Event>>| {
+            let (tx, rx) = mpsc::channel();
+            for e in events {
+                tx.send(e).expect("send");
+            }
+            let mut changes = Changes::default();
+            while wait_relevant(&rx, &root, Some(Duration::ZERO), &mut changes).expect("events") {}
+            changes
+        };
+        let c = round(vec![event(saved, Some(&page)), event(saved, Some(&page))]);
+        assert_eq!((c.scan(), c.paths.len()), (Scan::Touched, 1));
+        let c = round(vec![
+            event(saved, Some(&page)),
+            event(EventKind::Create(CreateKind::File), Some(&page)),
+        ]);
+        assert_eq!(c.scan(), Scan::Walk);
+        let c = round(vec![
+            event(saved, Some(&page)),
+            event(EventKind::Other, None),
+        ]);
+        assert_eq!(c.scan(), Scan::Walk);
+        // Events about files that are not sources change nothing.
+        let c = round(vec![
+            event(saved, Some(&page)),
+            event(
+                EventKind::Create(CreateKind::File),
+                Some(&root.join("book/index.html")),
+            ),
+        ]);
+        assert_eq!(c.scan(), Scan::Touched);
+    }
 
     #[test]
     fn refuses_traversal_in_any_encoding() {

@@ -73,9 +73,17 @@ pub fn root_prefix(from: &str) -> String {
 
 /// A relative link from the page at `from` to the site path `to`.
 pub fn relative(from: &str, to: &str) -> String {
-    let mut s = root_prefix(from);
+    let up = depth(from);
+    if up == 0 && to.is_empty() {
+        return "./".to_owned();
+    }
+    // One allocation: pages make hundreds of thousands of these.
+    let mut s = String::with_capacity(3 * up + to.len());
+    for _ in 0..up {
+        s.push_str("../");
+    }
     s.push_str(to);
-    if s.is_empty() { "./".to_owned() } else { s }
+    s
 }
 
 /// The file a URL is written to: `define/purpose/` -> `define/purpose/index.html`.

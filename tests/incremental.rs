@@ -8,7 +8,7 @@
 mod common;
 
 use copbook::build::{self, BuildError};
-use copbook::incremental::{Files, Incremental, Rebuilt, Whole};
+use copbook::incremental::{Files, Incremental, Rebuilt, Scan, Whole};
 use copbook::load::{self, LoadCache};
 use copbook::model::Date;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -78,10 +78,21 @@ impl Session {
     /// Rebuilds after `touched` (paths relative to the book) changed; a
     /// successful rebuild is served from then on.
     fn rebuild(&mut self, touched: &[&str], whole: Whole) -> Result<Rebuilt, String> {
+        self.rebuild_scan(touched, whole, Scan::Walk)
+    }
+
+    /// [`Self::rebuild`] with the scan serve chooses from the watcher's
+    /// events.
+    fn rebuild_scan(
+        &mut self,
+        touched: &[&str],
+        whole: Whole,
+        scan: Scan,
+    ) -> Result<Rebuilt, String> {
         let touched: HashSet<PathBuf> = touched.iter().map(|p| self.root.join(p)).collect();
         let r = self
             .inc
-            .rebuild(&self.root, TODAY, &self.served, &touched, whole)?;
+            .rebuild_scan(&self.root, TODAY, &self.served, &touched, whole, scan)?;
         self.served = r.files.clone();
         Ok(r)
     }
@@ -523,4 +534,116 @@ fn the_load_cache_reads_only_changed_files_and_loads_what_load_loads() {
     cache.forget([root.join("content").as_path()]);
     load::load_cached(&root, &mut cache).expect("load");
     assert_eq!(cache.read(), files - 1);
+}
+
+/// A save in place (`Scan::Touched`) reads the saved files and looks at
+/// no other: the edit is picked up and the site is a fresh build's. That
+/// nothing else is looked at shows in a file changed behind the watcher's
+/// back, which such a rebuild does not see and the next walk does.
+#[test]
+fn a_save_in_place_is_picked_up_without_looking_at_other_files() {
+    let mut s = Session::new("good");
+    s.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    s.edit(
+        "content/01-define/purpose.md",
+        "title = \"Purpose\"",
+        "title = \"Our purpose\"",
+    );
+    let touched = ["content/members/luka.md", "content/01-define/purpose.md"];
+    s.rebuild_scan(&touched, Whole::Later, Scan::Touched)
+        .expect("rebuild");
+    assert_eq!(s.differences(is_whole), Vec::<String>::new());
+    let refresh = s
+        .rebuild_scan(&[], Whole::Now, Scan::Walk)
+        .expect("refresh");
+    assert!(!refresh.whole_behind);
+    assert_eq!(s.differences(|_| false), Vec::<String>::new());
+
+    // A title the watcher did not report, then a save it did report.
+    s.edit(
+        "content/norms/decisions.md",
+        "title = \"",
+        "title = \"Unseen ",
+    );
+    s.edit("content/members/luka.md", "Luca Kovač", "Luka Kovač");
+    s.rebuild_scan(&["content/members/luka.md"], Whole::Later, Scan::Touched)
+        .expect("rebuild");
+    let unseen = s.differences(is_whole);
+    assert!(
+        !unseen.is_empty() && unseen.iter().all(|d| d.ends_with(" differs")),
+        "only the saved file was read: {unseen:?}"
+    );
+    s.rebuild_scan(&[], Whole::Now, Scan::Walk).expect("walk");
+    assert_eq!(s.differences(|_| false), Vec::<String>::new());
+}
+
+/// Told that only the touched files changed, a rebuild still walks when a
+/// touched path is not a file the last walk found, or is no longer a
+/// file: a page created, removed or renamed appears and disappears as in
+/// a fresh build.
+#[test]
+fn a_touched_path_that_is_new_or_gone_makes_the_rebuild_walk() {
+    let mut s = Session::new("good");
+    s.write(
+        "content/02-plan/retrospective.md",
+        "+++\ntitle = \"Retrospective\"\n+++\n\nWith [[luka]].\n",
+    );
+    let r = s
+        .rebuild_scan(
+            &["content/02-plan/retrospective.md"],
+            Whole::Later,
+            Scan::Touched,
+        )
+        .expect("rebuild");
+    assert!(r.files.contains_key("plan/retrospective/index.html"));
+    assert_eq!(s.differences(is_whole), Vec::<String>::new());
+
+    fs::remove_file(s.root.join("content/cases/amara.md")).expect("delete");
+    let r = s
+        .rebuild_scan(&["content/cases/amara.md"], Whole::Later, Scan::Touched)
+        .expect("rebuild after a removal");
+    assert!(!r.files.contains_key("cases/amara/index.html"));
+    assert_eq!(s.differences(is_whole), Vec::<String>::new());
+
+    fs::rename(
+        s.root.join("content/norms/decisions.md"),
+        s.root.join("content/norms/choices.md"),
+    )
+    .expect("rename");
+    let renamed = ["content/norms/decisions.md", "content/norms/choices.md"];
+    let r = s.rebuild_scan(&renamed, Whole::Later, Scan::Touched);
+    // The old id may still be referred to: the rebuild fails as a fresh
+    // build does, or gives the fresh build's site.
+    match (r, fresh(&s.root)) {
+        (Ok(_), Ok(_)) => assert_eq!(s.differences(is_whole), Vec::<String>::new()),
+        (Err(e), Err(f)) => assert_eq!(e, f),
+        (r, f) => panic!("rebuild {:?} but fresh build {:?}", r.is_ok(), f.is_ok()),
+    }
+}
+
+/// `load_modified` reads the files it is told were modified and no other,
+/// and loads what `load` loads; with a path the last walk did not find,
+/// it walks.
+#[test]
+fn a_load_told_what_was_modified_reads_only_that() {
+    let (_tmp, root) = common::copy_fixture("good");
+    let mut cache = LoadCache::default();
+    load::load_cached(&root, &mut cache).expect("load");
+    let luka = root.join("content/members/luka.md");
+    let text = fs::read_to_string(&luka).expect("read");
+    fs::write(&luka, text.replace("Luka Kovač", "Luka K.")).expect("write");
+    let modified = HashSet::from([luka.clone()]);
+    let edited = load::load_modified(&root, &mut cache, &modified).expect("load");
+    assert_eq!((cache.read(), cache.changed()), (1, 1));
+    assert_eq!(summary(&edited), summary(&load::load(&root).expect("load")));
+
+    // Without a walk, a new file is not seen...
+    let new = root.join("content/members/zoe.md");
+    fs::write(&new, "+++\nname = \"Zoe\"\n+++\n").expect("write");
+    let kept = load::load_modified(&root, &mut cache, &modified).expect("load");
+    assert_eq!(kept.members.len(), edited.members.len());
+    // ...until a load is told of it.
+    let told = load::load_modified(&root, &mut cache, &HashSet::from([new])).expect("load");
+    assert_eq!(told.members.len(), edited.members.len() + 1);
+    assert_eq!(summary(&told), summary(&load::load(&root).expect("load")));
 }
