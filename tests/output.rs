@@ -203,3 +203,50 @@ fn refuses_dot_dot_paths_that_lead_into_the_handbook() {
     );
     assert!(book.join("content/01-define/purpose.md").exists());
 }
+
+/// The built-in templates' home and progress pages are partly made in
+/// Rust (the progress page's list of unanswered questions, and no page
+/// list per phase where neither shows one); a theme holding verbatim
+/// copies of those templates gets them made by tera from the whole
+/// context. Both must give the same bytes, escaping included.
+#[test]
+fn built_in_progress_and_home_pages_equal_tera_rendering_them() {
+    let (tmp, book) = copy_fixture("good");
+    let page = book.join("content/01-define/purpose.md");
+    let text = fs::read_to_string(&page).unwrap();
+    let asked = "  \"What's <\\\"this\\\"> & what / isn't?\",\n  \"What is our purpose?\",";
+    fs::write(
+        &page,
+        text.replacen("  \"What is our purpose?\",", asked, 1),
+    )
+    .unwrap();
+    let builtin = tmp.path().join("builtin");
+    assert_eq!(build_into(&book, &builtin).code, 0);
+
+    let theme = book.join("themes/default");
+    fs::create_dir_all(&theme).unwrap();
+    for name in ["progress.html", "index.html"] {
+        fs::copy(
+            repo_root().join("themes/default").join(name),
+            theme.join(name),
+        )
+        .unwrap();
+    }
+    let copied = tmp.path().join("copied");
+    assert_eq!(build_into(&book, &copied).code, 0);
+
+    let (a, b) = (snapshot_tree(&builtin), snapshot_tree(&copied));
+    let progress = String::from_utf8_lossy(&a["progress/index.html"]).into_owned();
+    assert!(
+        progress.contains("What&#39;s &lt;&quot;this&quot;&gt; &amp; what / isn&#39;t?")
+            || progress.contains("What's &lt;&quot;this&quot;&gt; &amp; what / isn't?"),
+        "the new question is listed, escaped"
+    );
+    for path in ["progress/index.html", "index.html"] {
+        assert_eq!(
+            String::from_utf8_lossy(&a[path]),
+            String::from_utf8_lossy(&b[path]),
+            "{path}"
+        );
+    }
+}
