@@ -920,3 +920,19 @@ fn escape_json(json: &str) -> String {
     out.push_str(&json[done..]);
     out
 }
+
+/// The handbook of `tests/fixtures/good`, checked as of a fixed day, for
+/// the unit tests of the stages that read a resolved handbook.
+#[cfg(test)]
+pub(crate) fn good_fixture() -> Handbook {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
+    let today = Date {
+        year: 2026,
+        month: 11,
+        day: 22,
+    };
+    match check(&root, today, false) {
+        Ok(c) => c.handbook,
+        Err(e) => panic!("the good fixture is a book: {}", e.0),
+    }
+}

@@ -1228,15 +1228,7 @@ mod tests {
     /// one at that index.
     #[test]
     fn body_links_are_resolved_once_and_read_back_by_index() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
-        let today = crate::model::Date {
-            year: 2026,
-            month: 11,
-            day: 22,
-        };
-        let hb = crate::build::check(&root, today, false)
-            .expect("the good fixture is a book")
-            .handbook;
+        let hb = crate::build::good_fixture();
         let mut seen = 0;
         for key in hb.documents() {
             let Some(doc) = hb.doc(key) else { continue };

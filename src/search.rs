@@ -1456,15 +1456,7 @@ mod tests {
     /// the files, do not depend on how the documents were cut.
     #[test]
     fn the_index_does_not_depend_on_how_documents_are_cut() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
-        let today = crate::model::Date {
-            year: 2026,
-            month: 11,
-            day: 22,
-        };
-        let hb = crate::build::check(&root, today, false)
-            .expect("the good fixture is a book")
-            .handbook;
+        let hb = crate::build::good_fixture();
         let files = |chunk| -> Vec<(String, String)> {
             build_index_in_chunks(&hb, chunk)
                 .into_iter()

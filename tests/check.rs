@@ -282,20 +282,6 @@ fn append(book: &std::path::Path, rel: &str, text: &str) {
     fs::write(&p, md).unwrap();
 }
 
-/// The built-in base.html with `extra` at the start of <body>, as the
-/// book's own theme.
-fn theme_with(book: &std::path::Path, extra: &str) {
-    let base = fs::read_to_string(repo_root().join("themes/default/base.html")).unwrap();
-    assert!(base.contains("<body>"));
-    let dir = book.join("themes/default");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("base.html"),
-        base.replacen("<body>", &format!("<body>\n{extra}"), 1),
-    )
-    .unwrap();
-}
-
 /// `build BOOK` into its configured build dir; asserts it fails, and
 /// returns what it printed before "build failed: …".
 fn failed_build(book: &std::path::Path) -> String {
@@ -454,16 +440,7 @@ fn check_reports_a_templates_rendering_errors_as_build_does() {
 fn with_link_check_warn_check_passes_with_a_warning() {
     let (tmp, book) = copy_fixture("good");
     append(&book, "content/members/luka.md", TEAMS);
-    let toml = book.join("book.toml");
-    let text = fs::read_to_string(&toml).unwrap();
-    fs::write(
-        &toml,
-        text.replace(
-            "[repository]",
-            "[build]\nlink-check = \"warn\"\n\n[repository]",
-        ),
-    )
-    .unwrap();
+    set_link_check(&book, "warn");
     let before = snapshot_tree(tmp.path());
     let r = run(&["check", arg(&book)]);
     assert_eq!(r.code, 0, "{r:#?}");

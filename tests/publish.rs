@@ -474,19 +474,6 @@ fn a_path_site_url_has_no_sitemap_and_no_canonical_link() {
     assert!(!site.run.stderr.contains("site-url"), "{}", site.run.stderr);
 }
 
-/// The built-in base.html with `extra` added at the start of <body>.
-fn theme_with(book: &Path, extra: &str) {
-    let base = fs::read_to_string(repo_root().join("themes/default/base.html")).unwrap();
-    assert!(base.contains("<body>"));
-    let dir = book.join("themes/default");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join("base.html"),
-        base.replacen("<body>", &format!("<body>\n{extra}"), 1),
-    )
-    .unwrap();
-}
-
 #[test]
 fn the_build_fails_on_a_broken_link_made_by_a_template() {
     let (tmp, book) = copy_fixture("good");
@@ -546,14 +533,7 @@ fn link_check_warn_lets_the_build_pass_with_warnings() {
     );
     let toml = book.join("book.toml");
     let text = fs::read_to_string(&toml).unwrap();
-    fs::write(
-        &toml,
-        text.replace(
-            "[repository]",
-            "[build]\nlink-check = \"warn\"\n\n[repository]",
-        ),
-    )
-    .unwrap();
+    set_link_check(&book, "warn");
     let site = build(&book);
     assert!(
         site.run
@@ -565,14 +545,8 @@ fn link_check_warn_lets_the_build_pass_with_warnings() {
     assert!(site.exists("index.html"));
     assert!(site.read("index.html").contains("href=\"handbook/\""));
     // A value it does not know is an error with a suggestion.
-    fs::write(
-        &toml,
-        text.replace(
-            "[repository]",
-            "[build]\nlink-check = \"warning\"\n\n[repository]",
-        ),
-    )
-    .unwrap();
+    fs::write(&toml, &text).unwrap();
+    set_link_check(&book, "warning");
     let r = run(&["check", arg(&book)]);
     assert_eq!(r.code, 1);
     assert!(

@@ -476,3 +476,38 @@ pub fn summary_of(diags: &str) -> String {
         if warnings == 1 { "" } else { "s" }
     )
 }
+
+/// Sets `[build] link-check = VALUE` in the book.toml of a fixture copy
+/// (the fixtures have a `[repository]` table and no `[build]` one).
+#[allow(dead_code)]
+pub fn set_link_check(book: &Path, value: &str) {
+    let toml = book.join("book.toml");
+    let text = fs::read_to_string(&toml).expect("book.toml");
+    assert!(
+        !text.contains("[build]"),
+        "the fixture has no [build] table"
+    );
+    fs::write(
+        &toml,
+        text.replace(
+            "[repository]",
+            &format!("[build]\nlink-check = \"{value}\"\n\n[repository]"),
+        ),
+    )
+    .expect("book.toml written");
+}
+
+/// Makes the book's own theme: the built-in base.html with `extra` at the
+/// start of `<body>`.
+#[allow(dead_code)]
+pub fn theme_with(book: &Path, extra: &str) {
+    let base = fs::read_to_string(repo_root().join("themes/default/base.html")).expect("base.html");
+    assert!(base.contains("<body>"));
+    let dir = book.join("themes/default");
+    fs::create_dir_all(&dir).expect("theme folder");
+    fs::write(
+        dir.join("base.html"),
+        base.replacen("<body>", &format!("<body>\n{extra}"), 1),
+    )
+    .expect("base.html written");
+}
