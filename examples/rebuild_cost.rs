@@ -69,7 +69,14 @@ fn main() {
     let mut inc = Incremental::default();
     let t = Instant::now();
     let first = inc
-        .rebuild(&root, today, &Files::new(), &HashSet::new(), Whole::Now)
+        .rebuild(
+            &root,
+            today,
+            &Files::new(),
+            &HashSet::new(),
+            Whole::Now,
+            Scan::Walk,
+        )
         .expect("the first build");
     println!(
         "first build: {} pages in {:.0} ms",
@@ -85,7 +92,7 @@ fn main() {
         let touched = HashSet::from([path.clone()]);
         let (t, c) = (Instant::now(), cpu_ms());
         let r = inc
-            .rebuild_scan(&root, today, &served, &touched, Whole::Later, scan)
+            .rebuild(&root, today, &served, &touched, Whole::Later, scan)
             .expect("rebuild");
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let cpu_used = cpu_ms() - c;

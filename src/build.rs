@@ -89,37 +89,42 @@ pub fn check_site(root: &Path, today: Date, strict: bool) -> Result<Checked, Not
     let t = std::time::Instant::now();
     let loaded = load::load(root)?;
     timing("load", t);
-    let (mut checked, strict_diags) = resolve_checked(loaded, today, |cfg| {
+    let (checked, strict_diags) = resolve_checked(loaded, today, |cfg| {
         Theme::load(root, &cfg.theme, cfg.theme_loc)
     });
-    let Checked {
-        handbook,
-        theme,
-        report,
-        ..
-    } = &mut checked;
-    if let Some(theme) = theme.as_mut().filter(|_| !report.has_errors()) {
-        let changes = git.and_then(|t| t.join().ok().flatten());
-        theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
-        // Named as `build` (without -d) names it, e.g. `book`.
-        let out_dir = shown_dir(root, &root.join(&handbook.config.build_dir));
-        let t = std::time::Instant::now();
-        let rendered = render_site(handbook, theme, changes.as_ref(), &out_dir, &|_| Ok(()));
-        timing("render", t);
-        let rendered = rendered.map_err(|e| match e {
-            RenderError::Templates(d) => d,
-            // The files are dropped, never written: not expected, but
-            // said rather than lost if it happens.
-            RenderError::Output(e) => vec![Diagnostic::error(
-                out_dir.as_str(),
-                crate::source::Loc::START,
-                format!("cannot render the site: {e}"),
-            )],
-        });
-        add_rendered(handbook, report, rendered);
-    }
+    let progress = checked.progress;
+    // Named as `build` (without -d) names it, e.g. `book`.
+    let out_dir = shown_dir(root, &root.join(&checked.handbook.config.build_dir));
+    let mut checked = match Prepared::new(checked, git, Some(out_dir)) {
+        Err(checked) => *checked,
+        Ok(mut prepared) => {
+            let rendered = prepared.render(&|_| Ok(()));
+            let Prepared {
+                handbook,
+                theme,
+                mut report,
+                out_dir,
+                ..
+            } = prepared;
+            match rendered {
+                Ok(_) => {}
+                Err(BuildError::Invalid(r)) => report = r,
+                // The files are dropped, never written: not expected, but
+                // said rather than lost if it happens.
+                Err(BuildError::Output(m) | BuildError::NotABook(m)) => report.errors.push(
+                    Diagnostic::error(out_dir.as_str(), crate::source::Loc::START, m),
+                ),
+            }
+            Checked {
+                handbook,
+                theme: Some(theme),
+                report,
+                progress,
+            }
+        }
+    };
     if strict {
-        make_strict(report, strict_diags);
+        make_strict(&mut checked.report, strict_diags);
     }
     Ok(checked)
 }
@@ -378,7 +383,7 @@ struct Prepared {
     handbook: Handbook,
     theme: Theme,
     report: Report,
-    changes: Option<std::collections::HashMap<String, crate::feed::Change>>,
+    changes: Option<Changes>,
     out_dir: String,
 }
 
@@ -391,33 +396,11 @@ fn prepare(
 ) -> Result<Prepared, BuildError> {
     // The one git call runs while the handbook loads.
     let git = git_history(root, opts.feed);
-    let checked = check(root, today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
-    let Checked {
-        mut handbook,
-        report,
-        theme,
-        ..
-    } = checked;
+    let mut checked = check(root, today, false).map_err(|NotABook(m)| BuildError::NotABook(m))?;
     if let Some(url) = site_url {
-        handbook.config.site_url = crate::urls::normalize_site_url(url);
+        checked.handbook.config.site_url = crate::urls::normalize_site_url(url);
     }
-    let mut theme = match theme {
-        Some(t) if !report.has_errors() => t,
-        _ => return Err(BuildError::Invalid(report)),
-    };
-    let changes = git.and_then(|t| t.join().ok().flatten());
-    theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
-    let out_dir = opts
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| handbook.config.build_dir.clone());
-    Ok(Prepared {
-        handbook,
-        theme,
-        report,
-        changes,
-        out_dir,
-    })
+    Prepared::new(checked, git, opts.out_dir.clone()).map_err(|c| BuildError::Invalid(c.report))
 }
 
 /// When each page last changed, from git (for the feed).
@@ -433,6 +416,45 @@ fn git_history(root: &Path, feed: bool) -> Option<std::thread::JoinHandle<Option
 }
 
 impl Prepared {
+    /// What rendering needs, from a handbook that checked: the git history
+    /// (joined only now, so that it ran while the handbook loaded) and the
+    /// build dir as messages name it (default: `[build] build-dir`). The
+    /// checked handbook back when it has errors or no theme: `build` stops
+    /// there.
+    fn new(
+        checked: Checked,
+        git: Option<std::thread::JoinHandle<Option<Changes>>>,
+        out_dir: Option<String>,
+    ) -> Result<Prepared, Box<Checked>> {
+        let Checked {
+            handbook,
+            theme,
+            report,
+            progress,
+        } = checked;
+        let mut theme = match theme {
+            Some(t) if !report.has_errors() => t,
+            theme => {
+                return Err(Box::new(Checked {
+                    handbook,
+                    theme,
+                    report,
+                    progress,
+                }));
+            }
+        };
+        let changes = git.and_then(|t| t.join().ok().flatten());
+        theme.set_feed(changes.as_ref().map(|_| "feed.xml"));
+        let out_dir = out_dir.unwrap_or_else(|| handbook.config.build_dir.clone());
+        Ok(Prepared {
+            handbook,
+            theme,
+            report,
+            changes,
+            out_dir,
+        })
+    }
+
     /// Renders into `put`; the report gains the link check's findings.
     fn render(&mut self, put: &Put<'_>) -> Result<usize, BuildError> {
         let t = std::time::Instant::now();

@@ -163,22 +163,10 @@ impl Incremental {
     /// Rebuilds the site at `root`. `served` is the site being served (the
     /// last good one, which gives unchanged pages their bytes); `touched`
     /// the paths the file watcher reported since the last rebuild, which
-    /// are read again whatever their stamps say. On failure, the errors as
+    /// are read again whatever their stamps say; `scan` whether files
+    /// other than `touched` need looking at. On failure, the errors as
     /// text, as `copbook build` prints them.
     pub fn rebuild(
-        &mut self,
-        root: &Path,
-        today: Date,
-        served: &Files,
-        touched: &HashSet<PathBuf>,
-        whole: Whole,
-    ) -> Result<Rebuilt, String> {
-        self.rebuild_scan(root, today, served, touched, whole, Scan::Walk)
-    }
-
-    /// [`Self::rebuild`], told by `scan` whether files other than
-    /// `touched` need looking at.
-    pub fn rebuild_scan(
         &mut self,
         root: &Path,
         today: Date,

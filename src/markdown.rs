@@ -488,6 +488,27 @@ fn starts_block(ev: &Event<'_>) -> bool {
     )
 }
 
+/// How deep `ev` leaves the text, from `depth` before it, in what is not
+/// prose: headings, links, images, code blocks, and raw HTML links, code
+/// and terms (no links in links). Text at depth 0 is prose, which the
+/// text hook (the glossary) may rewrite.
+fn prose_depth(depth: usize, ev: &Event<'_>) -> usize {
+    match ev {
+        Event::Start(
+            Tag::Heading { .. } | Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_),
+        ) => depth + 1,
+        Event::End(TagEnd::Heading(_) | TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
+            depth.saturating_sub(1)
+        }
+        Event::InlineHtml(h) => match raw_tag(h) {
+            Some(true) => depth + 1,
+            Some(false) => depth.saturating_sub(1),
+            None => depth,
+        },
+        _ => depth,
+    }
+}
+
 /// Parses and writes a body once, leaving holes where its HTML depends on
 /// the hooks. `analysis` must come from `analyze(body)`.
 pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
@@ -504,21 +525,7 @@ pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
     // The mark of the unlabelled wiki link being written.
     let mut whole: Option<usize> = None;
     for ev in parser {
-        match &ev {
-            Event::Start(
-                Tag::Heading { .. } | Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_),
-            ) => not_prose += 1,
-            Event::End(TagEnd::Heading(_) | TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
-                not_prose = not_prose.saturating_sub(1);
-            }
-            // Raw HTML links, code and terms count too: no links in links.
-            Event::InlineHtml(h) => match raw_tag(h) {
-                Some(true) => not_prose += 1,
-                Some(false) => not_prose = not_prose.saturating_sub(1),
-                None => {}
-            },
-            _ => {}
-        }
+        not_prose = prose_depth(not_prose, &ev);
         let here = events.len();
         match ev {
             Event::Start(Tag::Heading {
@@ -572,12 +579,11 @@ pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
             }
             Event::Start(Tag::Link {
                 link_type,
-                dest_url,
-                title,
-                id,
+                ref dest_url,
+                ..
             }) => {
                 let wiki = matches!(link_type, LinkType::WikiLink { .. });
-                if wiki || is_checked_link(&dest_url) {
+                if wiki || is_checked_link(dest_url) {
                     link_index += 1;
                     let (index, target) = (link_index - 1, dest_url.clone());
                     if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
@@ -605,12 +611,7 @@ pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
                         });
                     }
                 }
-                events.push(Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+                events.push(ev);
             }
             Event::End(TagEnd::Link) => {
                 if let Some(m) = whole.take() {
@@ -618,13 +619,8 @@ pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
                 }
                 events.push(Event::End(TagEnd::Link));
             }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                if is_checked_link(&dest_url) {
+            Event::Start(Tag::Image { ref dest_url, .. }) => {
+                if is_checked_link(dest_url) {
                     link_index += 1;
                     // Inside alt text no tag is written, so nothing to fill.
                     if alt == 0 {
@@ -640,12 +636,7 @@ pub fn compile<'a>(body: &'a str, analysis: &'a Analysis) -> Compiled<'a> {
                     }
                 }
                 alt += 1;
-                events.push(Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+                events.push(ev);
             }
             Event::End(TagEnd::Image) => {
                 alt = alt.saturating_sub(1);
@@ -964,23 +955,7 @@ mod tests {
         // Inside a heading, link, image or code block: no `hooks.text`.
         let mut not_prose = 0usize;
         for ev in parser {
-            match &ev {
-                Event::Start(
-                    Tag::Heading { .. } | Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_),
-                ) => not_prose += 1,
-                Event::End(
-                    TagEnd::Heading(_) | TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock,
-                ) => {
-                    not_prose = not_prose.saturating_sub(1);
-                }
-                // Raw HTML links, code and terms count too: no links in links.
-                Event::InlineHtml(h) => match raw_tag(h) {
-                    Some(true) => not_prose += 1,
-                    Some(false) => not_prose = not_prose.saturating_sub(1),
-                    None => {}
-                },
-                _ => {}
-            }
+            not_prose = prose_depth(not_prose, &ev);
             if skipping {
                 if matches!(ev, Event::End(TagEnd::Link)) {
                     skipping = false;

@@ -201,6 +201,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
         &HashMap::new(),
         &HashSet::new(),
         Whole::Now,
+        Scan::Walk,
     );
     let (files, error, warnings) = match built {
         Ok(b) => {
@@ -530,7 +531,7 @@ fn rebuild(
         .flatten();
     let result = match fast {
         Some(b) => Ok(b),
-        None => inc.rebuild_scan(root, today, &prev.files, changed, whole, changes.scan()),
+        None => inc.rebuild(root, today, &prev.files, changed, whole, changes.scan()),
     };
     match result {
         Ok(b) => {

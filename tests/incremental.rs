@@ -92,7 +92,7 @@ impl Session {
         let touched: HashSet<PathBuf> = touched.iter().map(|p| self.root.join(p)).collect();
         let r = self
             .inc
-            .rebuild_scan(&self.root, TODAY, &self.served, &touched, whole, scan)?;
+            .rebuild(&self.root, TODAY, &self.served, &touched, whole, scan)?;
         self.served = r.files.clone();
         Ok(r)
     }
