@@ -421,6 +421,9 @@ impl Incremental {
             return None;
         }
         let keys: Vec<_> = edits.iter().map(|e| e.0).collect();
+        // The handbook now holds texts the load cache does not: the next
+        // load reads these files again instead of trusting its old parse.
+        self.cache.forget(touched.iter().map(PathBuf::as_path));
         for (key, src, body_start, analysis) in edits {
             last.handbook
                 .apply_body_edit(key, src, body_start, analysis);

@@ -647,3 +647,33 @@ fn a_load_told_what_was_modified_reads_only_that() {
     assert_eq!(told.members.len(), edited.members.len() + 1);
     assert_eq!(summary(&told), summary(&load::load(&root).expect("load")));
 }
+
+/// serve's prose fast path patches the kept handbook; a save in place of
+/// another file afterwards (which trusts the load cache for every file it
+/// is not told about) must still see the prose edit, not the text the
+/// cache read before it.
+#[test]
+fn a_save_in_place_after_a_prose_edit_keeps_the_prose() {
+    let mut s = Session::new("good");
+    s.edit(
+        "content/01-define/purpose.md",
+        "We help data stewards share practice.",
+        "We help data stewards share practice every week.",
+    );
+    let touched = HashSet::from([s.root.join("content/01-define/purpose.md")]);
+    let r = s
+        .inc
+        .body_edits(&s.root, &s.served, &touched)
+        .expect("a prose edit takes the fast path");
+    assert_eq!(r.rendered, ["define/purpose/index.html"]);
+    s.served = r.files;
+    s.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    s.rebuild_scan(&["content/members/luka.md"], Whole::Later, Scan::Touched)
+        .expect("rebuild");
+    let page = String::from_utf8_lossy(&s.served["define/purpose/index.html"]).into_owned();
+    assert!(
+        page.contains("share practice every week"),
+        "the prose edit was lost"
+    );
+    assert_eq!(s.differences(is_whole), Vec::<String>::new());
+}
