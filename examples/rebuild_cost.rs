@@ -1,13 +1,15 @@
 //! What serve's incremental rebuild costs, stage by stage, without a
 //! server: loads a handbook, then changes a member's name (or a page's
-//! title) several times and rebuilds after each change, as serve does.
+//! title, or a line of a page's prose) several times and rebuilds after
+//! each change, as serve does: the fast path for saves that change nothing
+//! resolved first (`Incremental::edits_in_place`), else a rebuild.
 //!
-//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title] [RUNS] [touched|walk]
+//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title|prose] [RUNS] [touched|walk]
 //!
 //! `touched` (the default) rebuilds as serve does after an editor saved a
 //! file in place (only that file is looked at); `walk` as after a file
 //! was created, removed or renamed (the folders are walked and every file
-//! is looked at).
+//! is looked at); `walk` also leaves the fast path out.
 //!
 //! BOOK_DIR is a handbook from `bench/gen_corpus.py` (it edits
 //! `content/members/m0001.md` or `content/01-phase1/page-00001.md`, and
@@ -56,6 +58,7 @@ fn main() {
             "title = \"Page 1:",
             "title = \"Page 1 ~:",
         ),
+        "prose" => ("content/01-phase1/page-00001.md", "\n- **", "\n- ~ **"),
         _ => (
             "content/members/m0001.md",
             "name = \"Member 1\"",
@@ -91,13 +94,23 @@ fn main() {
         std::fs::write(&path, text).expect("write the edit");
         let touched = HashSet::from([path.clone()]);
         let (t, c) = (Instant::now(), cpu_ms());
-        let r = inc
-            .rebuild(&root, today, &served, &touched, Whole::Later, scan)
-            .expect("rebuild");
+        let fast = match scan {
+            Scan::Touched => inc.edits_in_place(&root, &served, &touched),
+            Scan::Walk => None,
+        };
+        let path_taken = if fast.is_some() {
+            "fast path"
+        } else {
+            "rebuild"
+        };
+        let r = fast.unwrap_or_else(|| {
+            inc.rebuild(&root, today, &served, &touched, Whole::Later, scan)
+                .expect("rebuild")
+        });
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         let cpu_used = cpu_ms() - c;
         println!(
-            "{kind} edit: {} of {} pages rendered in {ms:.1} ms ({cpu_used:.0} ms of CPU)",
+            "{kind} edit ({path_taken}): {} of {} pages rendered in {ms:.1} ms ({cpu_used:.0} ms of CPU)",
             r.rendered.len(),
             r.pages
         );

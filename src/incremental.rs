@@ -26,9 +26,10 @@ use crate::diag::Diagnostic;
 use crate::linkcheck::{self, LinkIndex};
 use crate::load::{self, LoadCache, NotABook, Stamp};
 use crate::model::{Date, LinkCheck};
-use crate::render::{OutFile, PRINT_FILE, Renderer};
-use crate::resolve::Handbook;
+use crate::render::{PRINT_FILE, Renderer};
+use crate::resolve::{DocKey, EditKind, Handbook, IndexPage};
 use crate::theme::Theme;
+use crate::urls::output_file;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -144,6 +145,19 @@ pub fn is_whole_output(path: &str) -> bool {
         || path.starts_with("search/")
 }
 
+/// The pages that show the handbook as a whole (home, the phases, the
+/// index pages but the print page, 404): they count and list records, so
+/// a field edit may change them where they do not link to the document.
+fn overview_pages(hb: &Handbook) -> impl Iterator<Item = String> + '_ {
+    let docs = std::iter::once(DocKey::Home).chain((0..hb.phases.len()).map(DocKey::Phase));
+    let index = (hb.index_pages().into_iter())
+        .filter(|&i| i != IndexPage::Print)
+        .map(|i| output_file(i.url()));
+    (docs.map(|k| output_file(hb.url(k))))
+        .chain(index)
+        .chain(["404.html".to_owned()])
+}
+
 /// Makes the search index and handbook.json into `files`; gives the
 /// search index's paths. (The print page is rendered with the pages.)
 fn whole_outputs(hb: &Handbook, files: &mut Files) -> Vec<String> {
@@ -210,10 +224,11 @@ impl Incremental {
         let whole_now = whole == Whole::Now || last.is_none();
 
         let t = Instant::now();
-        let fingerprints: HashMap<String, u64> = Renderer::fingerprints(&handbook, &theme)
-            .map_err(|d| errors_text(&[d]))?
-            .into_iter()
-            .collect();
+        let fingerprints: HashMap<String, u64> =
+            Renderer::fingerprints(&handbook, &theme, |_| true)
+                .map_err(|d| errors_text(&[d]))?
+                .into_iter()
+                .collect();
         timing("fingerprints", t);
         let t = Instant::now();
         let stale = |path: &str| -> bool {
@@ -382,14 +397,29 @@ impl Incremental {
         h.finish()
     }
 
-    /// The fast path for prose: when every touched file is a page of the
-    /// last good build whose front matter is the same and whose body keeps
-    /// its shape (headings, answers, links; see `Analysis::same_shape`),
-    /// no other page's own content can change. Re-reads those files,
-    /// patches the kept handbook, renders just their pages and checks
-    /// their links. `None`: the edit does not qualify (nothing was
-    /// changed), or the site has broken links; rebuild instead.
-    pub fn body_edits(
+    /// The fast path for saves in place that change nothing resolve
+    /// worked out (see [`Handbook::edit_kind`]): the touched files are
+    /// parsed again and patched into the kept handbook, and only the
+    /// pages that may show them are fingerprinted; those whose fingerprint
+    /// changed are rendered and their links checked.
+    ///
+    /// The pages that may show a document are its own page and, after an
+    /// edit of its fields (a title, a name, a status), every page whose
+    /// links look up its page (the link index knows them: the pages that
+    /// list, name or link to it, its sidebar windows, its backlinks) and
+    /// the overview pages (home, phases, index pages, 404), which count
+    /// or list records. A prose edit shows on its own page only (and on
+    /// the print and closure pages, which wait for the refresh).
+    ///
+    /// `touched` may name files that are gone and that the last walk did
+    /// not find (an editor's temporary file, renamed over the one it
+    /// saves); they are passed over. Any other created or removed path
+    /// does not qualify.
+    ///
+    /// `None`: the edit does not qualify, or the site has broken links;
+    /// rebuild instead. Whatever this found out stays right for that
+    /// rebuild: fingerprints are kept only once the pages are served.
+    pub fn edits_in_place(
         &mut self,
         root: &Path,
         served: &Files,
@@ -399,6 +429,11 @@ impl Incremental {
         let t = Instant::now();
         let mut edits = Vec::new();
         for path in touched {
+            // An editor's temporary file, renamed over the saved one or
+            // removed: no file of the handbook, then or now.
+            if !path.exists() && !self.cache.walk_found(path) {
+                continue;
+            }
             let rel = path
                 .strip_prefix(root)
                 .ok()?
@@ -407,58 +442,80 @@ impl Incremental {
                 .collect::<Vec<_>>()
                 .join("/");
             let key = last.handbook.doc_at(&rel)?;
-            let text = load::read_text(path, &rel).ok()?;
-            let src = crate::source::Source::new(rel, text);
-            let split = crate::frontmatter::split(&src).ok()?;
-            let analysis = crate::markdown::analyze(&src.text[split.body.clone()]);
-            let body_start = split.body.start;
-            if !last.handbook.is_body_edit(key, &src, body_start, &analysis) {
-                return None;
-            }
-            edits.push((key, src, body_start, analysis));
+            let (src, record) = self.cache.reparse(path)?;
+            let kind = last.handbook.edit_kind(key, &record, &src)?;
+            edits.push((key, src, record, kind));
         }
         if edits.is_empty() {
             return None;
         }
-        let keys: Vec<_> = edits.iter().map(|e| e.0).collect();
-        // The handbook now holds texts the load cache does not: the next
-        // load reads these files again instead of trusting its old parse.
-        self.cache.forget(touched.iter().map(PathBuf::as_path));
-        for (key, src, body_start, analysis) in edits {
-            last.handbook
-                .apply_body_edit(key, src, body_start, analysis);
+        let fields = edits.iter().any(|e| e.3 == EditKind::Fields);
+        let hb = &mut last.handbook;
+        let own: Vec<String> = edits.iter().map(|e| output_file(hb.url(e.0))).collect();
+        for (key, src, record, _) in edits {
+            hb.apply_edit(key, record, src);
         }
         last.whole_behind = true;
-        timing("prose: read", t);
+        timing("in place: read", t);
+
         let t = Instant::now();
-        let renderer = Renderer::new(&last.handbook, &last.theme).ok()?;
-        let rendered: Vec<OutFile> = keys
-            .iter()
-            .map(|&k| renderer.render_doc(k))
-            .collect::<Result<_, _>>()
-            .ok()?;
+        let mut candidates: HashSet<String> = own.iter().cloned().collect();
+        if fields {
+            for page in &own {
+                let showing = self.links.pages_looking_up(page);
+                candidates.extend(showing.into_iter().map(str::to_owned));
+            }
+            candidates.extend(overview_pages(hb));
+            candidates.remove(PRINT_FILE);
+        }
+        let fingerprints =
+            Renderer::fingerprints(hb, &last.theme, |p| candidates.contains(p)).ok()?;
+        let stale: HashSet<&str> = (fingerprints.iter())
+            .filter(|(p, f)| last.fingerprints.get(p) != Some(f) || !served.contains_key(p))
+            .map(|(p, _)| p.as_str())
+            .collect();
+        timing("in place: fingerprints", t);
+
+        let t = Instant::now();
+        let renderer = Renderer::new(hb, &last.theme).ok()?;
+        let pages = renderer.render_each(|p| stale.contains(p), |f| f).ok()?;
         drop(renderer);
-        timing("prose: render", t);
+        timing("in place: render", t);
+
         let t = Instant::now();
         let mut files = served.clone();
-        let paths: Vec<String> = rendered.iter().map(|f| f.path.clone()).collect();
-        for f in rendered {
+        let rendered: Vec<String> = pages.iter().map(|f| f.path.clone()).collect();
+        let mut changed = rendered.clone();
+        for f in pages {
             files.insert(f.path, f.bytes.into());
         }
-        timing("prose: copy the site", t);
+        // Calendars name facilitators; the theme's files stay as they are.
+        if fields {
+            for f in build::extra_files(hb, &last.theme, None) {
+                if files.get(&f.path).is_none_or(|b| **b != *f.bytes) {
+                    changed.push(f.path.clone());
+                    files.insert(f.path, f.bytes.into());
+                }
+            }
+        }
+        timing("in place: copy the site", t);
+
         let t = Instant::now();
         // Raw HTML in the new prose may hold a broken link.
-        let last = self.last.take()?;
-        let links = self.check_links_of(&last.handbook, &files, &paths, true);
+        let mut last = self.last.take()?;
+        let links = self.check_links_of(&last.handbook, &files, &changed, true);
+        timing("in place: link check", t);
+        if links.is_empty() {
+            last.fingerprints.extend(fingerprints);
+        }
         self.last = Some(last);
-        timing("prose: link check", t);
         if !links.is_empty() {
             return None;
         }
         let pages = files.keys().filter(|p| p.ends_with(".html")).count();
         Some(Rebuilt {
             files,
-            rendered: paths,
+            rendered,
             pages,
             warnings: None,
             whole_behind: true,

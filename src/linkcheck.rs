@@ -438,6 +438,19 @@ enum Looked {
 }
 
 impl LinkIndex {
+    /// The pages whose links look up `file` (an output path such as
+    /// `members/amara/index.html`), as last checked: the pages that show
+    /// that document. Pages left unchecked are not known.
+    pub fn pages_looking_up(&self, file: &str) -> Vec<&str> {
+        let Some(&n) = self.numbers.get(file) else {
+            return Vec::new();
+        };
+        (self.pages.iter())
+            .filter(|(_, e)| e.looks_up.binary_search(&n).is_ok())
+            .map(|(p, _)| p.as_str())
+            .collect()
+    }
+
     /// Brings the index up to date with `site` (every file of the site by
     /// output path) after the files named in `changed` were added, changed
     /// or removed, and returns every broken link of the site, sorted as

@@ -281,15 +281,7 @@ fn load_with(
         let Some(parsed) = parsed else { continue };
         let mut phase_of = |dir: &str, loaded: &mut Loaded| -> usize {
             *phase_index.entry(dir.to_owned()).or_insert_with(|| {
-                let (order, rest) = split_order_prefix(dir);
-                loaded.phases.push(Phase {
-                    dir: dir.to_owned(),
-                    slug: slugify(rest),
-                    title: title_from_dir(rest),
-                    order: order.unwrap_or(i64::MAX),
-                    summary: None,
-                    doc: None,
-                });
+                loaded.phases.push(phase_of_dir(dir));
                 loaded.phases.len() - 1
             })
         };
@@ -301,15 +293,7 @@ fn load_with(
             Parsed::Phase(title, order, summary, mut doc) => {
                 doc.file = file;
                 let i = phase_of(&f.dir, &mut loaded);
-                let p = &mut loaded.phases[i];
-                if let Some(t) = title {
-                    p.title = t;
-                }
-                if let Some(o) = order {
-                    p.order = o;
-                }
-                p.summary = summary;
-                p.doc = Some(doc);
+                set_phase_meta(&mut loaded.phases[i], title, order, summary, doc);
             }
             Parsed::Page(mut p) => {
                 p.doc.file = file;
@@ -610,11 +594,128 @@ impl LoadCache {
     }
 }
 
+/// One document's record, parsed again on its own (see
+/// [`LoadCache::reparse`]); `doc.file` (and a page's `phase`) are for the
+/// caller to set.
+#[derive(Clone, Debug)]
+pub enum Record {
+    Home(Home),
+    Phase(Phase),
+    Page(Box<Page>),
+    Member(Box<Member>),
+    Role(Box<Role>),
+    Norm(Box<Norm>),
+    Case(Box<Case>),
+}
+
+impl Record {
+    pub fn doc(&self) -> &Doc {
+        match self {
+            Record::Home(h) => &h.doc,
+            Record::Phase(p) => p.doc.as_ref().expect("a reparsed phase has its _phase.md"),
+            Record::Page(p) => &p.doc,
+            Record::Member(m) => &m.doc,
+            Record::Role(r) => &r.doc,
+            Record::Norm(n) => &n.doc,
+            Record::Case(c) => &c.doc,
+        }
+    }
+
+    pub fn doc_mut(&mut self) -> &mut Doc {
+        match self {
+            Record::Home(h) => &mut h.doc,
+            Record::Phase(p) => p.doc.as_mut().expect("a reparsed phase has its _phase.md"),
+            Record::Page(p) => &mut p.doc,
+            Record::Member(m) => &mut m.doc,
+            Record::Role(r) => &mut r.doc,
+            Record::Norm(n) => &mut n.doc,
+            Record::Case(c) => &mut c.doc,
+        }
+    }
+}
+
+impl LoadCache {
+    /// Whether the last walk found a file at `path`.
+    pub fn walk_found(&self, path: &Path) -> bool {
+        self.walked.as_ref().is_some_and(|w| w.files.contains(path))
+    }
+
+    /// Reads and parses again the file at `path`, one the last walk found
+    /// (`serve`'s fast path, after a save in place), and keeps the new
+    /// parse in the cache, so that the next load agrees with a handbook
+    /// patched with it. `None` when the last walk did not find it as a
+    /// document (a meeting, a copied file, book.toml), or when the file
+    /// cannot be read or has any diagnostic: a full rebuild reports those.
+    pub fn reparse(&mut self, path: &Path) -> Option<(Arc<Source>, Record)> {
+        let found = self
+            .walked
+            .as_ref()?
+            .found
+            .iter()
+            .find(|f| f.path == path)?;
+        let stamp = Stamp::of(path);
+        let file = parse_found(found);
+        if !file.readable || !file.diags.is_empty() {
+            self.forget([path]);
+            return None;
+        }
+        let record = match file.parsed.clone()? {
+            Parsed::Home(h) => Record::Home(h),
+            Parsed::Phase(title, order, summary, doc) => {
+                let mut p = phase_of_dir(&found.dir);
+                set_phase_meta(&mut p, title, order, summary, doc);
+                Record::Phase(p)
+            }
+            Parsed::Page(p) => Record::Page(p),
+            Parsed::Member(m) => Record::Member(m),
+            Parsed::Role(r) => Record::Role(r),
+            Parsed::Norm(n) => Record::Norm(n),
+            Parsed::Case(c) => Record::Case(c),
+            Parsed::Meeting(_) => return None,
+        };
+        let src = Arc::clone(&file.src);
+        self.files.insert(path.to_owned(), (stamp, Arc::new(file)));
+        Some((src, record))
+    }
+}
+
 /// Whether [`LoadCache::parse_all`] took a file from the cache or read
 /// it (and what of it to cache: nothing when it could not be read).
 enum Outcome {
     Kept,
     Read(Option<CacheEntry>),
+}
+
+/// A phase folder's phase as its name alone gives it (order from the
+/// `NN-` prefix, title from the rest), before any `_phase.md`.
+fn phase_of_dir(dir: &str) -> Phase {
+    let (order, rest) = split_order_prefix(dir);
+    Phase {
+        dir: dir.to_owned(),
+        slug: slugify(rest),
+        title: title_from_dir(rest),
+        order: order.unwrap_or(i64::MAX),
+        summary: None,
+        doc: None,
+    }
+}
+
+/// What a `_phase.md` sets of its phase.
+fn set_phase_meta(
+    p: &mut Phase,
+    title: Option<String>,
+    order: Option<i64>,
+    summary: Option<String>,
+    doc: Doc,
+) {
+    if let Some(t) = title {
+        p.title = t;
+    }
+    if let Some(o) = order {
+        p.order = o;
+    }
+    p.summary = summary;
+    p.doc = Some(doc);
 }
 
 fn title_from_dir(name: &str) -> String {

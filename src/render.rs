@@ -377,12 +377,19 @@ impl<'a> Renderer<'a> {
     /// unchanged renders to the same bytes, so `serve` renders again only
     /// the pages whose fingerprint changed. The print page is left out: it
     /// holds every body, so any edit changes it (see [`PRINT_FILE`]).
-    pub fn fingerprints(hb: &Handbook, theme: &Theme) -> Result<Vec<(String, u64)>, Diagnostic> {
+    ///
+    /// Only the pages whose output path `wanted` accepts are fingerprinted.
+    pub fn fingerprints(
+        hb: &Handbook,
+        theme: &Theme,
+        wanted: impl Fn(&str) -> bool + Sync,
+    ) -> Result<Vec<(String, u64)>, Diagnostic> {
         let mut r = Renderer::new(hb, theme)?;
         r.mode = Mode::Fingerprint;
         r.jobs()
             .into_par_iter()
             .filter(|j| !matches!(j, Job::Index(IndexPage::Print)))
+            .filter(|&j| wanted(&output_file(&r.url_of(j))))
             .map(|j| {
                 // Fingerprints stand in for the fragments: no slots.
                 let inline = Slots::new(false);

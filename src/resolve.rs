@@ -3,12 +3,13 @@
 //! results (targets, backlinks, completeness) are what rendering reads.
 
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::load::Loaded;
+use crate::load::{Loaded, Record};
 use crate::markdown::{IdGen, github_id};
 use crate::model::*;
 use crate::source::{Loc, Source, Spanned};
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -205,6 +206,57 @@ pub struct Resolved {
     pub diags: Vec<Diagnostic>,
     /// Unanswered questions, which are errors only under `check --strict`.
     pub strict_diags: Vec<Diagnostic>,
+}
+
+// The orders readers see records in; a field edit that would move a
+// record (see `Handbook::edit_kind`) needs a full resolve.
+fn page_order(a: &Page, b: &Page) -> Ordering {
+    (a.phase, a.order.unwrap_or(i64::MAX), &a.title, &a.slug).cmp(&(
+        b.phase,
+        b.order.unwrap_or(i64::MAX),
+        &b.title,
+        &b.slug,
+    ))
+}
+
+fn member_order(a: &Member, b: &Member) -> Ordering {
+    (a.name.to_lowercase().cmp(&b.name.to_lowercase())).then_with(|| a.id.cmp(&b.id))
+}
+
+fn role_order(a: &Role, b: &Role) -> Ordering {
+    (a.title.to_lowercase().cmp(&b.title.to_lowercase())).then_with(|| a.id.cmp(&b.id))
+}
+
+fn norm_order(a: &Norm, b: &Norm) -> Ordering {
+    (a.title.to_lowercase().cmp(&b.title.to_lowercase())).then_with(|| a.id.cmp(&b.id))
+}
+
+/// Whether `new`, in place of `v[i]`, still sorts between its neighbours.
+fn keeps_place<T>(v: &[T], i: usize, new: &T, order: fn(&T, &T) -> Ordering) -> bool {
+    let after_prev = i == 0 || order(&v[i - 1], new) == Ordering::Less;
+    let before_next = v.get(i + 1).is_none_or(|n| order(new, n) == Ordering::Less);
+    after_prev && before_next
+}
+
+/// The values of a list of ids, without where they are written.
+fn values(v: &[Spanned<String>]) -> impl Iterator<Item = &str> {
+    v.iter().map(|s| s.value.as_str())
+}
+
+fn value(v: &Option<Spanned<String>>) -> Option<&str> {
+    v.as_ref().map(|s| s.value.as_str())
+}
+
+/// What an edit of one document's file changes, when it changes nothing
+/// resolve worked out (see [`Handbook::edit_kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditKind {
+    /// Only the body, and not its shape: only the document's own page
+    /// shows it (beside the print page and the closure page).
+    Prose,
+    /// Front-matter fields that other pages may show (a title, a name, a
+    /// status, a contact), but no id, reference, question or order.
+    Fields,
 }
 
 fn sort_perm<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<usize> {
@@ -549,56 +601,115 @@ impl Handbook {
         self.by_path.get(path).copied()
     }
 
-    /// Whether the new text `src` of document `key` (its body starting at
-    /// `body_start`, analysed as `analysis`) changes neither its front
-    /// matter nor the shape of its body: see [`Self::apply_body_edit`].
-    pub fn is_body_edit(
-        &self,
-        key: DocKey,
-        src: &Source,
-        body_start: usize,
-        analysis: &crate::markdown::Analysis,
-    ) -> bool {
-        let Some(doc) = self.doc(key) else {
-            return false;
+    /// Whether `new`, the record just parsed again from the file of
+    /// document `key` (its text `src`), leaves every fact resolve worked
+    /// out true: ids, references, questions and their answers, body links
+    /// and anchors, the order of records, and the warnings (a stale page
+    /// or a vacant role is left to a full rebuild, which words them). What
+    /// kind of edit it is, or `None` when the handbook must be resolved
+    /// again. See [`Self::apply_edit`].
+    pub fn edit_kind(&self, key: DocKey, new: &Record, src: &Source) -> Option<EditKind> {
+        let same_kind = matches!(
+            (key, new),
+            (DocKey::Home, Record::Home(_))
+                | (DocKey::Phase(_), Record::Phase(_))
+                | (DocKey::Page(_), Record::Page(_))
+                | (DocKey::Member(_), Record::Member(_))
+                | (DocKey::Role(_), Record::Role(_))
+                | (DocKey::Norm(_), Record::Norm(_))
+                | (DocKey::Case(_), Record::Case(_))
+        );
+        let old = self.doc(key).filter(|_| same_kind)?;
+        let doc = new.doc();
+        if old.broken || doc.broken || !old.analysis.same_shape(&doc.analysis) {
+            return None;
+        }
+        let old_text = &self.sources[old.file].text;
+        if old.body_start == doc.body_start
+            && old_text.get(..old.body_start) == src.text.get(..doc.body_start)
+        {
+            return Some(EditKind::Prose);
+        }
+        let keeps = match (key, new) {
+            (DocKey::Home, Record::Home(_)) => true,
+            (DocKey::Phase(i), Record::Phase(p)) => {
+                let o = &self.phases[i];
+                p.dir == o.dir && p.order == o.order
+            }
+            (DocKey::Page(i), Record::Page(p)) => {
+                let o = &self.pages[i];
+                let mut p = p.as_ref().clone();
+                p.phase = o.phase;
+                let stale = |p: &Page| p.review_by.as_ref().is_some_and(|d| d.value < self.today);
+                let same_answers = |a: &[Question], b: &[Question]| {
+                    a.len() == b.len()
+                        && a.iter().zip(b).all(|(a, b)| {
+                            (&a.text, &a.id, a.in_body, a.answered)
+                                == (&b.text, &b.id, b.in_body, b.answered)
+                        })
+                };
+                values(&o.questions).eq(values(&p.questions))
+                    && same_answers(&o.answers, &p.answers)
+                    && value(&o.owner) == value(&p.owner)
+                    && values(&o.members).eq(values(&p.members))
+                    && values(&o.roles).eq(values(&p.roles))
+                    && values(&o.norms).eq(values(&p.norms))
+                    && values(&o.meetings).eq(values(&p.meetings))
+                    && !stale(o)
+                    && !stale(&p)
+                    && keeps_place(&self.pages, i, &p, page_order)
+            }
+            (DocKey::Member(i), Record::Member(m)) => {
+                let o = &self.members[i];
+                values(&o.roles).eq(values(&m.roles))
+                    && o.expertise == m.expertise
+                    && keeps_place(&self.members, i, m, member_order)
+            }
+            (DocKey::Role(i), Record::Role(r)) => {
+                values(&self.roles[i].norms).eq(values(&r.norms))
+                    && !self.holders[i].is_empty()
+                    && keeps_place(&self.roles, i, r, role_order)
+            }
+            (DocKey::Norm(i), Record::Norm(n)) => {
+                value(&self.norms[i].owner) == value(&n.owner)
+                    && keeps_place(&self.norms, i, n, norm_order)
+            }
+            (DocKey::Case(i), Record::Case(c)) => {
+                let o = &self.cases[i];
+                o.member.value == c.member.value && values(&o.questions).eq(values(&c.questions))
+            }
+            _ => false,
         };
-        let old = &self.sources[doc.file].text;
-        let same_front =
-            doc.body_start == body_start && old.get(..body_start) == src.text.get(..body_start);
-        !doc.broken && same_front && doc.analysis.same_shape(analysis)
+        keeps.then_some(EditKind::Fields)
     }
 
-    /// Replaces one file's body after an edit that changed neither its
-    /// front matter nor the shape of its body (see `Analysis::same_shape`):
-    /// every resolved fact stays true, so nothing needs resolving again.
-    /// Returns false, changing nothing, when the edit does not qualify.
-    pub fn apply_body_edit(
-        &mut self,
-        key: DocKey,
-        src: Source,
-        body_start: usize,
-        analysis: crate::markdown::Analysis,
-    ) -> bool {
-        if !self.is_body_edit(key, &src, body_start, &analysis) {
-            return false;
-        }
+    /// Puts `new`, parsed again from the file of document `key` (its text
+    /// `src`), in place of the record, after [`Self::edit_kind`] said the
+    /// edit changes nothing resolved: so nothing needs resolving again.
+    pub fn apply_edit(&mut self, key: DocKey, mut new: Record, src: Arc<Source>) {
         let Some(file) = self.doc(key).map(|d| d.file) else {
-            return false;
+            return;
         };
-        self.sources[file] = std::sync::Arc::new(src);
-        let doc = match key {
-            DocKey::Home => self.home.as_mut().map(|h| &mut h.doc),
-            DocKey::Phase(i) => self.phases[i].doc.as_mut(),
-            DocKey::Page(i) => Some(&mut self.pages[i].doc),
-            DocKey::Member(i) => Some(&mut self.members[i].doc),
-            DocKey::Role(i) => Some(&mut self.roles[i].doc),
-            DocKey::Norm(i) => Some(&mut self.norms[i].doc),
-            DocKey::Case(i) => Some(&mut self.cases[i].doc),
-        };
-        if let Some(doc) = doc {
-            doc.analysis = std::sync::Arc::new(analysis);
+        new.doc_mut().file = file;
+        self.sources[file] = src;
+        match (key, new) {
+            (DocKey::Home, Record::Home(h)) => self.home = Some(h),
+            (DocKey::Phase(i), Record::Phase(p)) => self.phases[i] = p,
+            (DocKey::Page(i), Record::Page(mut p)) => {
+                p.phase = self.pages[i].phase;
+                self.page_questions[i] = Arc::clone(&p.answers);
+                self.pages[i] = *p;
+            }
+            (DocKey::Member(i), Record::Member(m)) => self.members[i] = *m,
+            (DocKey::Role(i), Record::Role(r)) => self.roles[i] = *r,
+            (DocKey::Norm(i), Record::Norm(n)) => self.norms[i] = *n,
+            (DocKey::Case(i), Record::Case(c)) => {
+                self.case_questions[i] = questions_of(&c.questions, &c.doc);
+                self.cases[i] = *c;
+            }
+            // Refused by `edit_kind`.
+            _ => {}
         }
-        true
     }
 
     pub fn member_index(&self, id: &str) -> Option<usize> {
@@ -797,32 +908,10 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     for p in &mut l.pages {
         p.phase = phase_map[p.phase];
     }
-    sort_perm(&mut l.pages, |a, b| {
-        (a.phase, a.order.unwrap_or(i64::MAX), &a.title, &a.slug).cmp(&(
-            b.phase,
-            b.order.unwrap_or(i64::MAX),
-            &b.title,
-            &b.slug,
-        ))
-    });
-    sort_perm(&mut l.members, |a, b| {
-        a.name
-            .to_lowercase()
-            .cmp(&b.name.to_lowercase())
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    sort_perm(&mut l.roles, |a, b| {
-        a.title
-            .to_lowercase()
-            .cmp(&b.title.to_lowercase())
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    sort_perm(&mut l.norms, |a, b| {
-        a.title
-            .to_lowercase()
-            .cmp(&b.title.to_lowercase())
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    sort_perm(&mut l.pages, page_order);
+    sort_perm(&mut l.members, member_order);
+    sort_perm(&mut l.roles, role_order);
+    sort_perm(&mut l.norms, norm_order);
     sort_perm(&mut l.cases, |a, b| a.id.cmp(&b.id));
 
     let mut phase_pages = vec![Vec::new(); l.phases.len()];

@@ -401,6 +401,7 @@ fn watch_loop(
             // The refresh walks and looks at every file: a safety net for
             // anything the watcher's events left out.
             changed.walk = true;
+            changed.lost = true;
             refresh_due = rebuild(
                 root,
                 today,
@@ -436,6 +437,9 @@ struct Changes {
     /// file. Otherwise only the contents of `paths` changed, and nothing
     /// else is looked at.
     walk: bool,
+    /// Events were lost or named no path: any file may have changed, so
+    /// nothing short of a walk will do.
+    lost: bool,
 }
 
 impl Changes {
@@ -488,6 +492,7 @@ fn wait_relevant(
                 if !is_modification(&ev) && (source || ev.paths.is_empty()) {
                     changed.walk = true;
                 }
+                changed.lost |= ev.paths.is_empty() || ev.need_rescan();
                 // Folder events and removals force a full rebuild: they
                 // are recorded as the folder or the removed path.
                 (changed.paths).extend(ev.paths.iter().filter(|p| is_source(root, p)).cloned());
@@ -497,6 +502,7 @@ fn wait_relevant(
             }
             Err(e) => {
                 changed.walk = true;
+                changed.lost = true;
                 eprintln!("file watcher: {e}");
             }
         }
@@ -525,9 +531,11 @@ fn rebuild(
     let prev = shared.snapshot();
     let refresh = whole == Whole::Now;
     let changed = &changes.paths;
-    // Prose edits to existing pages: patch and re-render those pages only.
-    let fast = (!refresh && !changed.is_empty() && prev.error.is_none())
-        .then(|| inc.body_edits(root, &prev.files, changed))
+    // Saves (in place, or a temporary file renamed over the old one) that
+    // change nothing resolved: patch the handbook and render the pages
+    // that show what changed.
+    let fast = (!refresh && !changes.lost && !changed.is_empty() && prev.error.is_none())
+        .then(|| inc.edits_in_place(root, &prev.files, changed))
         .flatten();
     let result = match fast {
         Some(b) => Ok(b),

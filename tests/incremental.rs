@@ -140,6 +140,43 @@ impl Session {
         let r = self
             .rebuild(touched, Whole::Later)
             .unwrap_or_else(|e| panic!("{label}: rebuild failed:\n{e}"));
+        self.check_served(label);
+        r
+    }
+
+    /// serve's fast path for saves that change nothing resolved, after
+    /// `touched` were saved; `None` when the edit does not qualify.
+    fn in_place(&mut self, touched: &[&str]) -> Option<Rebuilt> {
+        let touched: HashSet<PathBuf> = touched.iter().map(|p| self.root.join(p)).collect();
+        let r = self
+            .inc
+            .edits_in_place(&self.root, &self.served, &touched)?;
+        self.served = r.files.clone();
+        Some(r)
+    }
+
+    /// [`Self::in_place`], which must take the fast path and leave every
+    /// page but the whole-handbook outputs as a fresh build makes them.
+    fn check_in_place(&mut self, label: &str, touched: &[&str]) -> Rebuilt {
+        let r = self
+            .in_place(touched)
+            .unwrap_or_else(|| panic!("{label}: the edit did not take the fast path"));
+        assert!(
+            r.whole_behind,
+            "{label}: the print page waits for the refresh"
+        );
+        assert_eq!(
+            self.differences(is_whole),
+            Vec::<String>::new(),
+            "{label}: served pages differ from a fresh build"
+        );
+        r
+    }
+
+    /// Checks that the served site is a fresh build but for the outputs
+    /// made of the whole handbook, then that a refresh makes those fresh
+    /// too.
+    fn check_served(&mut self, label: &str) {
         assert_eq!(
             self.differences(is_whole),
             Vec::<String>::new(),
@@ -154,7 +191,6 @@ impl Session {
             Vec::<String>::new(),
             "{label}: after the refresh, served files differ from a fresh build"
         );
-        r
     }
 }
 
@@ -663,7 +699,7 @@ fn a_save_in_place_after_a_prose_edit_keeps_the_prose() {
     let touched = HashSet::from([s.root.join("content/01-define/purpose.md")]);
     let r = s
         .inc
-        .body_edits(&s.root, &s.served, &touched)
+        .edits_in_place(&s.root, &s.served, &touched)
         .expect("a prose edit takes the fast path");
     assert_eq!(r.rendered, ["define/purpose/index.html"]);
     s.served = r.files;
@@ -676,4 +712,292 @@ fn a_save_in_place_after_a_prose_edit_keeps_the_prose() {
         "the prose edit was lost"
     );
     assert_eq!(s.differences(is_whole), Vec::<String>::new());
+}
+
+/// The fields a save may change without anything being resolved again,
+/// one edit each: (label, file, from, to). Each keeps the record where it
+/// sorts and gives no warning.
+const FIELD_EDITS: &[(&str, &str, &str, &str)] = &[
+    (
+        "member name",
+        "content/members/luka.md",
+        "Luka Kovač",
+        "Luca Kovač",
+    ),
+    (
+        "member participation",
+        "content/members/luka.md",
+        "\"active\"",
+        "\"core\"",
+    ),
+    (
+        "member organization",
+        "content/members/luka.md",
+        "Lakeside Water",
+        "Lakeside Water Board",
+    ),
+    (
+        "member joined",
+        "content/members/luka.md",
+        "2025-03-10",
+        "2025-04-01",
+    ),
+    (
+        "member contact",
+        "content/members/amara.md",
+        "amara@example.org",
+        "amara.o@example.org",
+    ),
+    (
+        "page title",
+        "content/01-define/purpose.md",
+        "\"Purpose\"",
+        "\"Why we exist\"",
+    ),
+    (
+        "page status",
+        "content/01-define/purpose.md",
+        "\"agreed\"",
+        "\"draft\"",
+    ),
+    (
+        "page review-by",
+        "content/01-define/purpose.md",
+        "2027-03-01",
+        "2027-06-01",
+    ),
+    (
+        "page title",
+        "content/01-define/community.md",
+        "\"Our community\"",
+        "\"Who we are\"",
+    ),
+    (
+        "role title",
+        "content/roles/facilitator.md",
+        "\"Facilitator\"",
+        "\"Host\"",
+    ),
+    (
+        "role summary",
+        "content/roles/facilitator.md",
+        "Runs meetings.",
+        "Runs our meetings.",
+    ),
+    (
+        "role commitment",
+        "content/roles/facilitator.md",
+        "One afternoon",
+        "One morning",
+    ),
+    (
+        "norm title",
+        "content/norms/decisions.md",
+        "\"How we decide\"",
+        "\"How we decide things\"",
+    ),
+    (
+        "norm category",
+        "content/norms/decisions.md",
+        "\"decisions\"",
+        "\"governance\"",
+    ),
+    (
+        "norm agreed",
+        "content/norms/decisions.md",
+        "2025-10-07",
+        "2025-11-07",
+    ),
+    (
+        "phase title",
+        "content/02-plan/_phase.md",
+        "\"Plan\"",
+        "\"Planning\"",
+    ),
+    (
+        "phase summary",
+        "content/02-plan/_phase.md",
+        "How we work together.",
+        "How we work.",
+    ),
+    (
+        "home title",
+        "content/index.md",
+        "\"Test Stewards handbook\"",
+        "\"Our handbook\"",
+    ),
+    (
+        "case title",
+        "content/cases/amara.md",
+        "Amara's case for participation",
+        "Why Amara takes part",
+    ),
+];
+
+/// Saves that change only fields other pages show (a title, a name, a
+/// status, a contact) take serve's fast path, which patches the kept
+/// handbook and renders only the pages that show the document: the served
+/// pages are then a fresh build's, and after the refresh every file is.
+/// Once with a refresh after each edit, then every edit undone in a row.
+#[test]
+fn field_edits_take_the_fast_path_and_give_a_fresh_build() {
+    let mut s = Session::new("good");
+    // A meeting, so that a facilitator's name is in a calendar file.
+    s.write(
+        "content/meetings/clinic.md",
+        "+++\ntitle = \"Clinic\"\nstart = 2026-12-02T10:00:00+01:00\nduration = \"1h\"\n\
+         repeat = \"weekly\"\nfacilitator = \"luka\"\n+++\n\nNotes.\n",
+    );
+    s.check_edit("meeting added", &["content/meetings/clinic.md"]);
+    for &(label, file, from, to) in FIELD_EDITS {
+        s.edit(file, from, to);
+        let r = s.check_in_place(label, &[file]);
+        assert!(
+            !r.rendered.is_empty() && r.rendered.len() < r.pages,
+            "{label}: rendered {} of {} pages",
+            r.rendered.len(),
+            r.pages
+        );
+        s.check_served(label);
+    }
+    for &(label, file, from, to) in FIELD_EDITS.iter().rev() {
+        s.edit(file, to, from);
+        s.check_in_place(&format!("{label} undone"), &[file]);
+    }
+    s.check_served("every edit undone");
+}
+
+/// The fast path renders the pages that show the edited document and not
+/// the others: a member's new name reaches the member's page, the role
+/// they hold, the pages they own, the lists and the progress page.
+#[test]
+fn a_name_saved_in_place_renders_only_the_pages_that_show_it() {
+    let mut s = Session::new("good");
+    s.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    let r = s.check_in_place("member name", &["content/members/luka.md"]);
+    let rendered = set(&r.rendered);
+    for page in [
+        "members/luka/index.html",
+        "members/index.html",
+        "roles/facilitator/index.html",
+        "roles/index.html",
+        "define/purpose/index.html",
+        "progress/index.html",
+    ] {
+        assert!(rendered.contains(page), "{page} not rendered: {rendered:?}");
+        assert!(
+            String::from_utf8_lossy(&s.served[page]).contains("Luca Kovač"),
+            "{page} does not show the new name"
+        );
+    }
+    for page in ["norms/decisions/index.html", "index.html", "404.html"] {
+        assert!(!rendered.contains(page), "{page} rendered for nothing");
+    }
+}
+
+/// Edits that change what resolve worked out, or that a full build words
+/// as a diagnostic, do not take the fast path; the full rebuild after
+/// them gives a fresh build (or its errors).
+#[test]
+fn edits_that_change_resolved_facts_leave_the_fast_path() {
+    let refused: &[(&str, &str, &str, &str)] = &[
+        (
+            "a role taken",
+            "content/members/chen.md",
+            "participation = ",
+            "roles = [\"librarian\"]\nparticipation = ",
+        ),
+        (
+            "a name that sorts elsewhere",
+            "content/members/luka.md",
+            "Luka Kovač",
+            "Aaron Kovač",
+        ),
+        (
+            "a question",
+            "content/01-define/purpose.md",
+            "\"Who benefits?\"",
+            "\"Who gains?\"",
+        ),
+        (
+            "an order",
+            "content/01-define/purpose.md",
+            "order = 1",
+            "order = 3",
+        ),
+        (
+            "an owner",
+            "content/01-define/purpose.md",
+            "owner = \"amara\"",
+            "owner = \"chen\"",
+        ),
+        (
+            "a stale page",
+            "content/02-plan/ways-of-working.md",
+            "\"Ways of working\"",
+            "\"How we work\"",
+        ),
+        (
+            "a review date that makes a page stale",
+            "content/01-define/purpose.md",
+            "2027-03-01",
+            "2026-01-01",
+        ),
+        (
+            "a vacant role",
+            "content/roles/librarian.md",
+            "\"Librarian\"",
+            "\"Keeper\"",
+        ),
+        (
+            "a heading",
+            "content/01-define/purpose.md",
+            "## Who benefits?",
+            "## Who benefits?\n\n### Also",
+        ),
+        (
+            "a new link",
+            "content/members/luka.md",
+            "+++\n\n",
+            "+++\n\nSee [[amara]]. ",
+        ),
+    ];
+    for &(label, file, from, to) in refused {
+        let mut s = Session::new("good");
+        s.edit(file, from, to);
+        assert!(s.in_place(&[file]).is_none(), "{label}: took the fast path");
+        s.check_edit(label, &[file]);
+    }
+    // An unknown key is an error the full rebuild reports.
+    let mut s = Session::new("good");
+    s.edit("content/members/luka.md", "participation", "participaton");
+    assert!(
+        s.in_place(&["content/members/luka.md"]).is_none(),
+        "an error took the fast path"
+    );
+    let err = s
+        .rebuild(&["content/members/luka.md"], Whole::Later)
+        .err()
+        .expect("an error");
+    assert!(err.contains("participaton"), "{err}");
+}
+
+/// An editor that saves by renaming a temporary file over the file
+/// reports both paths; the temporary one, gone and never walked, does not
+/// keep the save off the fast path.
+#[test]
+fn a_save_through_a_temporary_file_takes_the_fast_path() {
+    let mut s = Session::new("good");
+    s.edit("content/members/luka.md", "Luka Kovač", "Luca Kovač");
+    s.check_in_place(
+        "renamed over",
+        &["content/members/.luka.md.tmp", "content/members/luka.md"],
+    );
+    // A path that is there now but was not walked is a new file.
+    s.write("content/members/dana.md", "+++\nname = \"Dana\"\n+++\n");
+    assert!(
+        s.in_place(&["content/members/dana.md"]).is_none(),
+        "a new file took the fast path"
+    );
+    s.check_edit("new member", &["content/members/dana.md"]);
 }
