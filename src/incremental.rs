@@ -27,7 +27,7 @@ use crate::linkcheck::{self, LinkIndex};
 use crate::load::{self, LoadCache, NotABook, Stamp};
 use crate::model::{Date, LinkCheck};
 use crate::render::{PRINT_FILE, Renderer};
-use crate::resolve::{DocKey, EditKind, Handbook, IndexPage};
+use crate::resolve::{EditKind, Handbook};
 use crate::theme::Theme;
 use crate::urls::output_file;
 use std::collections::{HashMap, HashSet};
@@ -41,7 +41,7 @@ const JSON_FILE: &str = "handbook.json";
 
 /// A site in memory: output path -> bytes. Unchanged files share their
 /// bytes with the previous site.
-pub type Files = HashMap<String, Arc<[u8]>>;
+pub type Files = HashMap<Arc<str>, Arc<[u8]>>;
 
 /// Whether two files have the same bytes; the files an incremental
 /// rebuild keeps share them, so this rarely compares bytes.
@@ -76,7 +76,8 @@ pub enum Scan {
 /// A successful rebuild.
 pub struct Rebuilt {
     pub files: Files,
-    /// The pages rendered, by output path (the others kept their bytes).
+    /// The pages made again with new bytes, by output path (the others
+    /// kept theirs).
     pub rendered: Vec<String>,
     /// HTML pages in the site.
     pub pages: usize,
@@ -145,19 +146,6 @@ pub fn is_whole_output(path: &str) -> bool {
         || path.starts_with("search/")
 }
 
-/// The pages that show the handbook as a whole (home, the phases, the
-/// index pages but the print page, 404): they count and list records, so
-/// a field edit may change them where they do not link to the document.
-fn overview_pages(hb: &Handbook) -> impl Iterator<Item = String> + '_ {
-    let docs = std::iter::once(DocKey::Home).chain((0..hb.phases.len()).map(DocKey::Phase));
-    let index = (hb.index_pages().into_iter())
-        .filter(|&i| i != IndexPage::Print)
-        .map(|i| output_file(i.url()));
-    (docs.map(|k| output_file(hb.url(k))))
-        .chain(index)
-        .chain(["404.html".to_owned()])
-}
-
 /// Makes the search index and handbook.json into `files`; gives the
 /// search index's paths. (The print page is rendered with the pages.)
 fn whole_outputs(hb: &Handbook, files: &mut Files) -> Vec<String> {
@@ -168,7 +156,7 @@ fn whole_outputs(hb: &Handbook, files: &mut Files) -> Vec<String> {
     files.insert(JSON_FILE.into(), json.into_bytes().into());
     let paths = index.iter().map(|f| f.path.clone()).collect();
     for f in index {
-        files.insert(f.path, f.bytes.into());
+        files.insert(f.path.into(), f.bytes.into());
     }
     paths
 }
@@ -259,13 +247,13 @@ impl Incremental {
         let rendered: Vec<String> = pages.iter().map(|f| f.path.clone()).collect();
         let mut files: Files = HashMap::with_capacity(served.len());
         for f in pages {
-            files.insert(f.path, f.bytes.into());
+            files.insert(f.path.into(), f.bytes.into());
         }
         // Every other page keeps its bytes.
         for path in fingerprints.keys().map(String::as_str).chain([PRINT_FILE]) {
             if !files.contains_key(path) {
                 if let Some(bytes) = served.get(path) {
-                    files.insert(path.to_owned(), Arc::clone(bytes));
+                    files.insert(path.into(), Arc::clone(bytes));
                 }
             }
         }
@@ -275,16 +263,16 @@ impl Incremental {
             let kept = last.map(|l| l.search.clone()).unwrap_or_default();
             for p in kept.iter().map(String::as_str).chain([JSON_FILE]) {
                 if let Some(bytes) = served.get(p) {
-                    files.insert(p.to_owned(), Arc::clone(bytes));
+                    files.insert(p.into(), Arc::clone(bytes));
                 }
             }
             kept
         };
         for f in build::extra_files(&handbook, &theme, None) {
-            files.insert(f.path, f.bytes.into());
+            files.insert(f.path.into(), f.bytes.into());
         }
         for (src, out) in &handbook.assets {
-            files.insert(out.clone(), self.asset(src, scan)?);
+            files.insert(out.as_str().into(), self.asset(src, scan)?);
         }
         timing("other files", t);
 
@@ -400,16 +388,19 @@ impl Incremental {
     /// The fast path for saves in place that change nothing resolve
     /// worked out (see [`Handbook::edit_kind`]): the touched files are
     /// parsed again and patched into the kept handbook, and only the
-    /// pages that may show them are fingerprinted; those whose fingerprint
-    /// changed are rendered and their links checked.
+    /// pages that may show them are rendered; those whose bytes changed
+    /// are served and their links checked.
     ///
     /// The pages that may show a document are its own page and, after an
     /// edit of its fields (a title, a name, a status), every page whose
-    /// links look up its page (the link index knows them: the pages that
-    /// list, name or link to it, its sidebar windows, its backlinks) and
-    /// the overview pages (home, phases, index pages, 404), which count
-    /// or list records. A prose edit shows on its own page only (and on
-    /// the print and closure pages, which wait for the refresh).
+    /// links look up its page: the built-in templates show a record's
+    /// fields only beside a link to it, so the link index knows them (the
+    /// pages that list, name or link to it, its sidebar windows, its
+    /// backlinks), and the fast path's tests hold every field of every
+    /// kind of record to a fresh build. With a theme's own templates,
+    /// which may show a field anywhere, every page may. A prose edit
+    /// shows on its own page only (and on the print and closure pages,
+    /// which wait for the refresh).
     ///
     /// `touched` may name files that are gone and that the last walk did
     /// not find (an editor's temporary file, renamed over the one it
@@ -418,7 +409,7 @@ impl Incremental {
     ///
     /// `None`: the edit does not qualify, or the site has broken links;
     /// rebuild instead. Whatever this found out stays right for that
-    /// rebuild: fingerprints are kept only once the pages are served.
+    /// rebuild: fingerprints change only once the pages are served.
     pub fn edits_in_place(
         &mut self,
         root: &Path,
@@ -460,41 +451,55 @@ impl Incremental {
 
         let t = Instant::now();
         let mut candidates: HashSet<String> = own.iter().cloned().collect();
-        if fields {
+        // A theme's own templates may show a field anywhere: every page
+        // may show it, and fingerprints tell which do.
+        let everywhere = fields && !last.theme.templates_are_builtin();
+        let mut fingerprints = Vec::new();
+        if everywhere {
+            fingerprints = Renderer::fingerprints(hb, &last.theme, |p| p != PRINT_FILE).ok()?;
+            candidates = (fingerprints.iter())
+                .filter(|(p, f)| last.fingerprints.get(p) != Some(f))
+                .map(|(p, _)| p.clone())
+                .collect();
+        } else if fields {
             for page in &own {
                 let showing = self.links.pages_looking_up(page);
                 candidates.extend(showing.into_iter().map(str::to_owned));
             }
-            candidates.extend(overview_pages(hb));
-            candidates.remove(PRINT_FILE);
+            // Links on the 404 page are absolute, and every page links home.
+            candidates.extend(["index.html".to_owned(), "404.html".to_owned()]);
         }
-        let fingerprints =
-            Renderer::fingerprints(hb, &last.theme, |p| candidates.contains(p)).ok()?;
-        let stale: HashSet<&str> = (fingerprints.iter())
-            .filter(|(p, f)| last.fingerprints.get(p) != Some(f) || !served.contains_key(p))
-            .map(|(p, _)| p.as_str())
-            .collect();
-        timing("in place: fingerprints", t);
+        candidates.remove(PRINT_FILE);
+        timing("in place: which pages", t);
 
+        // Most pages that may show an edit do show it: they are made
+        // rather than fingerprinted (which costs about as much), and kept
+        // where their bytes changed.
         let t = Instant::now();
         let renderer = Renderer::new(hb, &last.theme).ok()?;
-        let pages = renderer.render_each(|p| stale.contains(p), |f| f).ok()?;
+        let pages = renderer
+            .render_each(|p| candidates.contains(p), |f| f)
+            .ok()?;
         drop(renderer);
         timing("in place: render", t);
 
         let t = Instant::now();
         let mut files = served.clone();
-        let rendered: Vec<String> = pages.iter().map(|f| f.path.clone()).collect();
-        let mut changed = rendered.clone();
+        let mut rendered = Vec::new();
         for f in pages {
-            files.insert(f.path, f.bytes.into());
+            if served.get(f.path.as_str()).is_some_and(|b| **b == *f.bytes) {
+                continue;
+            }
+            rendered.push(f.path.clone());
+            files.insert(f.path.into(), f.bytes.into());
         }
+        let mut changed = rendered.clone();
         // Calendars name facilitators; the theme's files stay as they are.
         if fields {
             for f in build::extra_files(hb, &last.theme, None) {
-                if files.get(&f.path).is_none_or(|b| **b != *f.bytes) {
+                if files.get(f.path.as_str()).is_none_or(|b| **b != *f.bytes) {
                     changed.push(f.path.clone());
-                    files.insert(f.path, f.bytes.into());
+                    files.insert(f.path.into(), f.bytes.into());
                 }
             }
         }
@@ -506,6 +511,11 @@ impl Incremental {
         let links = self.check_links_of(&last.handbook, &files, &changed, true);
         timing("in place: link check", t);
         if links.is_empty() {
+            // A page made with new bytes but no fingerprint has none: the
+            // next rebuild makes it again rather than trust the old one.
+            for p in &rendered {
+                last.fingerprints.remove(p);
+            }
             last.fingerprints.extend(fingerprints);
         }
         self.last = Some(last);
@@ -551,20 +561,20 @@ impl Incremental {
         let mut changed: HashSet<String> = files
             .iter()
             .filter(|(p, b)| !self.linked.get(*p).is_some_and(|old| same_bytes(old, b)))
-            .map(|(p, _)| p.clone())
+            .map(|(p, _)| p.to_string())
             .collect();
         changed.extend(
             self.linked
                 .keys()
                 .filter(|p| !files.contains_key(*p))
-                .cloned(),
+                .map(|p| p.to_string()),
         );
         // The checked site becomes `files` by its changes alone: a copy
         // of 20,000 paths costs more than the check of one edit.
         for p in &changed {
-            match files.get(p) {
-                Some(b) => self.linked.insert(p.clone(), Arc::clone(b)),
-                None => self.linked.remove(p),
+            match files.get_key_value(p.as_str()) {
+                Some((k, b)) => self.linked.insert(Arc::clone(k), Arc::clone(b)),
+                None => self.linked.remove(p.as_str()),
             };
         }
         self.check_changed(hb, files, &changed, behind)
@@ -583,14 +593,14 @@ impl Incremental {
         let changed: HashSet<String> = changed
             .iter()
             .filter(|p| {
-                let (old, new) = (self.linked.get(*p), files.get(*p));
+                let (old, new) = (self.linked.get(p.as_str()), files.get(p.as_str()));
                 !matches!((old, new), (Some(o), Some(n)) if same_bytes(o, n))
             })
             .cloned()
             .collect();
         for p in &changed {
-            if let Some(b) = files.get(p) {
-                self.linked.insert(p.clone(), Arc::clone(b));
+            if let Some((k, b)) = files.get_key_value(p.as_str()) {
+                self.linked.insert(Arc::clone(k), Arc::clone(b));
             }
         }
         self.check_changed(hb, files, &changed, behind)

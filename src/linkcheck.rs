@@ -458,9 +458,12 @@ impl LinkIndex {
     /// The links on the pages named in `unchecked` are not checked (their
     /// files and ids still count): `serve` names a page it has not made
     /// again yet, whose links were right for an earlier site.
-    pub fn update<B: AsRef<[u8]> + Sync>(
+    pub fn update<
+        K: std::borrow::Borrow<str> + Eq + std::hash::Hash + Sync,
+        B: AsRef<[u8]> + Sync,
+    >(
         &mut self,
-        site: &HashMap<String, B>,
+        site: &HashMap<K, B>,
         changed: &HashSet<String>,
         site_url: &str,
         unchecked: &HashSet<String>,
@@ -471,13 +474,13 @@ impl LinkIndex {
                 site_url: site_url.to_owned(),
                 ..LinkIndex::default()
             };
-            everything = site.keys().cloned().collect();
+            everything = site.keys().map(|k| k.borrow().to_owned()).collect();
             &everything
         } else {
             changed
         };
         let as_page = |path: &String| -> Option<&str> {
-            let bytes = site.get(path)?.as_ref();
+            let bytes = site.get(path.as_str())?.as_ref();
             path.ends_with(".html")
                 .then(|| std::str::from_utf8(bytes).ok())
                 .flatten()
@@ -490,7 +493,7 @@ impl LinkIndex {
         // Files whose lookups may now give another answer.
         let mut moved: Vec<&String> = Vec::new();
         for p in changed {
-            let present = site.contains_key(p);
+            let present = site.contains_key(p.as_str());
             if present != self.files.contains(p) {
                 moved.push(p);
                 if present {
@@ -544,11 +547,12 @@ impl LinkIndex {
                 (hit && !changed.contains(p)).then_some(p)
             }));
         }
+        // Owned: the index's own tables are updated below.
+        let again: Vec<String> = again.into_iter().cloned().collect();
         let rescanned: Vec<(&String, Scan<'_>)> = again
-            .into_iter()
-            .filter_map(|p| site.get_key_value(p))
-            .filter(|(p, _)| !unchecked.contains(*p))
-            .filter_map(|(p, _)| as_page(p).map(|html| (p, scan(html))))
+            .iter()
+            .filter(|p| site.contains_key(p.as_str()) && !unchecked.contains(*p))
+            .filter_map(|p| as_page(p).map(|html| (p, scan(html))))
             .collect();
         let cleared: Vec<&String> = unchecked
             .iter()

@@ -761,9 +761,9 @@ impl Compiled<'_> {
                         put(out, &mut pos);
                         if !alt {
                             out.push_str("<a href=\"");
-                            out.push_str(&escape_attr(&r.href));
+                            escape_into(out, &r.href);
                             out.push_str("\">");
-                            out.push_str(&escape_text(&r.title));
+                            escape_into(out, &r.title);
                         }
                     }
                 }
@@ -825,7 +825,7 @@ pub fn sanitize(html: &str) -> String {
 
 pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    pulldown_cmark_escape_html(&mut out, s);
+    escape_into(&mut out, s);
     out
 }
 
@@ -833,17 +833,13 @@ pub fn escape_attr(s: &str) -> String {
     escape_text(s)
 }
 
-fn pulldown_cmark_escape_html(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+/// Writes `s` into `out` with `&`, `<`, `>`, `"` and `'` escaped, byte for
+/// byte as tera's autoescape writes it (the same function, from
+/// pulldown-cmark-escape), so that HTML made in Rust for the built-in
+/// templates equals what the templates would give.
+pub fn escape_into(out: &mut String, s: &str) {
+    // Writing into a string does not fail.
+    let _ = pulldown_cmark_escape::escape_html(&mut *out, s);
 }
 
 #[cfg(test)]

@@ -64,9 +64,26 @@ impl Date {
     }
 }
 
+impl Date {
+    /// Writes `YYYY-MM-DD` into `out` by hand: pages show thousands of
+    /// dates, and `write!` with padding costs several times more.
+    pub fn push_to(&self, out: &mut String) {
+        let digit = |n: u16| char::from(b'0' + (n % 10) as u8);
+        let (y, m, d) = (self.year, u16::from(self.month), u16::from(self.day));
+        if y > 9999 {
+            out.push_str(&y.to_string());
+        } else {
+            out.extend([y / 1000, y / 100, y / 10, y].map(digit));
+        }
+        out.extend(['-', digit(m / 10), digit(m), '-', digit(d / 10), digit(d)]);
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let mut s = String::with_capacity(10);
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -273,6 +290,22 @@ pub struct Case {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_show_as_iso_8601() {
+        for (y, m, d, shown) in [
+            (2026, 11, 2, "2026-11-02"),
+            (999, 1, 31, "0999-01-31"),
+            (12345, 12, 9, "12345-12-09"),
+        ] {
+            let date = Date {
+                year: y,
+                month: m,
+                day: d,
+            };
+            assert_eq!(date.to_string(), shown);
+        }
+    }
 
     #[test]
     fn days_inverts_from_days() {

@@ -10,7 +10,7 @@
 
 use crate::diag::Diagnostic;
 use crate::markdown::{self, Compiled, Heading, RenderHooks, ResolvedLink};
-use crate::model::{Participation, Status};
+use crate::model::{Date, Participation, Status};
 use crate::resolve::{Dest, DocKey, Handbook, IndexPage, Question};
 use crate::slots::Slots;
 use crate::theme::Theme;
@@ -131,6 +131,13 @@ impl<'a> Linker<'a> {
     fn doc(&self, k: DocKey) -> Link<'a> {
         Link {
             href: self.href(self.hb.url(k)),
+            title: Cow::Borrowed(self.hb.title(k)),
+        }
+    }
+    /// [`Self::doc`] at `#anchor`.
+    fn doc_at(&self, k: DocKey, anchor: &str) -> Link<'a> {
+        Link {
+            href: crate::urls::relative_at(self.from, self.hb.url(k), anchor),
             title: Cow::Borrowed(self.hb.title(k)),
         }
     }
@@ -389,7 +396,7 @@ impl<'a> Renderer<'a> {
         r.jobs()
             .into_par_iter()
             .filter(|j| !matches!(j, Job::Index(IndexPage::Print)))
-            .filter(|&j| wanted(&output_file(&r.url_of(j))))
+            .filter(|&j| r.is_wanted(j, &wanted))
             .map(|j| {
                 // Fingerprints stand in for the fragments: no slots.
                 let inline = Slots::new(false);
@@ -416,7 +423,7 @@ impl<'a> Renderer<'a> {
         let jobs: Vec<Job> = self
             .jobs()
             .into_iter()
-            .filter(|&j| wanted(&output_file(&self.url_of(j))))
+            .filter(|&j| self.is_wanted(j, &wanted))
             .collect();
         let mut results: Vec<Option<Result<T, Diagnostic>>> =
             std::iter::repeat_with(|| None).take(jobs.len()).collect();
@@ -482,11 +489,29 @@ impl<'a> Renderer<'a> {
 
     /// Renders the page at output path `path` again, if there is one.
     pub fn render_path(&self, path: &str) -> Option<OutFile> {
-        let job = self
-            .jobs()
-            .into_iter()
-            .find(|&j| output_file(&self.url_of(j)) == path)?;
+        let job = (self.jobs().into_iter()).find(|&j| self.is_wanted(j, &|p: &str| p == path))?;
         self.render_job(job).ok()
+    }
+
+    /// Whether `wanted` accepts the output path of `job`, without making
+    /// the path for the many documents' pages (`url/index.html`).
+    fn is_wanted(&self, job: Job, wanted: &impl Fn(&str) -> bool) -> bool {
+        let Job::Doc(k) = job else {
+            return wanted(&output_file(&self.url_of(job)));
+        };
+        let url = self.hb.url(k);
+        if !(url.is_empty() || url.ends_with('/')) {
+            return wanted(url);
+        }
+        // One buffer for the path, on the stack while it is short.
+        let mut buf = [0u8; 256];
+        let len = url.len() + "index.html".len();
+        if len > buf.len() {
+            return wanted(&output_file(url));
+        }
+        buf[..url.len()].copy_from_slice(url.as_bytes());
+        buf[url.len()..len].copy_from_slice(b"index.html");
+        std::str::from_utf8(&buf[..len]).is_ok_and(wanted)
     }
 
     fn url_of(&self, job: Job) -> String {
@@ -1238,7 +1263,7 @@ impl<'a> Renderer<'a> {
                         vacant: hb.holders[r].is_empty(),
                     })
                     .collect();
-                let matrix = (0..hb.members.len())
+                let mut matrix: Vec<MatrixRow<'_>> = (0..hb.members.len())
                     .map(|m| MatrixRow {
                         member: link.doc(DocKey::Member(m)),
                         cells: (0..hb.roles.len())
@@ -1246,10 +1271,19 @@ impl<'a> Renderer<'a> {
                             .collect(),
                     })
                     .collect();
+                // The built-in template's rows, made here (see [`Html`]);
+                // a fingerprint hashes the rows.
+                let made_here = self.mode == Mode::Html && self.theme.templates_are_builtin();
+                let matrix_html = (made_here && !matrix.is_empty())
+                    .then(|| slots.html(matrix_rows(&std::mem::take(&mut matrix))));
                 (
                     Cow::Borrowed("Roles"),
                     "roles.html",
-                    PageData::Roles(RolesData { roles, matrix }),
+                    PageData::Roles(RolesData {
+                        roles,
+                        matrix,
+                        matrix_html,
+                    }),
                 )
             }
             Job::Index(IndexPage::Norms) => {
@@ -1286,8 +1320,7 @@ impl<'a> Renderer<'a> {
                 let mut unanswered = Vec::new();
                 for (i, qs) in hb.page_questions.iter().enumerate() {
                     for q in qs.iter().filter(|q| !q.answered) {
-                        let mut l = page_link(i);
-                        l.href = format!("{}#{}", l.href, q.id);
+                        let l = link.doc_at(DocKey::Page(i), &q.id);
                         unanswered.push(Unanswered {
                             question: &q.text,
                             link: l,
@@ -1295,40 +1328,60 @@ impl<'a> Renderer<'a> {
                         });
                     }
                 }
-                // The built-in template's list, made here (see
-                // `unanswered_list`); a fingerprint hashes the items.
-                let made_here = self.mode == Mode::Html && self.theme.templates_are_builtin();
-                let unanswered_html = if made_here && !unanswered.is_empty() {
-                    let html = unanswered_list(&std::mem::take(&mut unanswered));
-                    Some(slots.html(html))
-                } else {
-                    None
-                };
                 let listed = |i: usize| Listed {
                     link: page_link(i),
-                    review_by: hb.pages[i].review_by.as_ref().map(|d| d.value.to_string()),
+                    review_by: hb.pages[i].review_by.as_ref().map(|d| d.value),
                     owner: link.member(hb.page_owner[i]),
                 };
+                let listed_when = |due| -> Vec<Listed<'_>> {
+                    (crate::review::listed(hb, due).into_iter())
+                        .map(listed)
+                        .collect()
+                };
+                let mut stale = listed_when(crate::review::Due::Stale);
+                let mut soon = listed_when(crate::review::Due::Soon);
+                let mut drafts: Vec<Listed<'_>> = (0..hb.pages.len())
+                    .filter(|&i| hb.pages[i].status == Some(Status::Draft))
+                    .map(listed)
+                    .collect();
+                // The built-in template's lists, made here (see [`Html`]);
+                // a fingerprint hashes the items.
+                let made_here = self.mode == Mode::Html && self.theme.templates_are_builtin();
+                let here = |made: bool, html: &dyn Fn() -> String| {
+                    (made_here && made).then(|| slots.html(html()))
+                };
+                let unanswered_html =
+                    here(!unanswered.is_empty(), &|| unanswered_list(&unanswered));
+                let stale_html = here(!stale.is_empty(), &|| {
+                    listed_list(&stale, Some("review was due"))
+                });
+                let soon_html = here(!soon.is_empty(), &|| listed_list(&soon, Some("review by")));
+                let drafts_html = here(!drafts.is_empty(), &|| listed_list(&drafts, None));
+                for (html, items) in [
+                    (&stale_html, &mut stale),
+                    (&soon_html, &mut soon),
+                    (&drafts_html, &mut drafts),
+                ] {
+                    if html.is_some() {
+                        items.clear();
+                    }
+                }
+                if unanswered_html.is_some() {
+                    unanswered.clear();
+                }
                 let data = ProgressData {
                     unanswered_html,
+                    stale_html,
+                    soon_html,
+                    drafts_html,
                     count: Count::of(hb.page_questions.iter().flat_map(|q| q.iter())),
                     phases: (0..hb.phases.len())
                         .map(|pi| self.phase_overview(pi, link))
                         .collect(),
                     unanswered,
-                    stale: crate::review::by_date(hb)
-                        .into_iter()
-                        .filter(|&i| hb.is_stale(i))
-                        .map(listed)
-                        .collect(),
-                    soon: crate::review::due_soon(hb)
-                        .into_iter()
-                        .map(listed)
-                        .collect(),
-                    drafts: (0..hb.pages.len())
-                        .filter(|&i| hb.pages[i].status == Some(Status::Draft))
-                        .map(listed)
-                        .collect(),
+                    stale,
+                    soon,
+                    drafts,
                     vacant: (0..hb.roles.len())
                         .filter(|&r| hb.holders[r].is_empty())
                         .map(|r| link.doc(DocKey::Role(r)))
@@ -1878,6 +1931,9 @@ struct MatrixRow<'a> {
 struct RolesData<'a> {
     roles: Vec<RoleRow<'a>>,
     matrix: Vec<MatrixRow<'a>>,
+    /// With the built-in templates, `matrix` as the rows the template
+    /// shows (and `matrix` empty); `None` otherwise.
+    matrix_html: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -1905,39 +1961,103 @@ struct CasesData<'a> {
     cases: Vec<CaseRow<'a>>,
 }
 
-/// The built-in progress template's list of unanswered questions, made
-/// without tera: at 10,000 pages it has 10,000 items, and handing them to
-/// tera as values and looping over them there made the progress page (2
-/// MB) the slowest page of a rebuild by far. The bytes are the template's
-/// (`themes/default/progress.html`), escaped by tera's own function; a
-/// test renders the list both ways.
-fn unanswered_list(items: &[Unanswered<'_>]) -> String {
-    let mut out: Vec<u8> = Vec::with_capacity(items.len() * 200);
-    let esc = |out: &mut Vec<u8>, s: &str| {
-        // Writing into a Vec cannot fail.
-        let _ = tera::escape_html(s, out);
-    };
-    out.extend_from_slice(b"<ul>\n");
-    for u in items {
-        out.extend_from_slice(b"<li><a href=\"");
-        esc(&mut out, &u.link.href);
-        out.extend_from_slice(b"\">");
-        esc(&mut out, u.question);
-        out.extend_from_slice("</a> <span class=\"muted\">on ".as_bytes());
-        esc(&mut out, &u.link.title);
-        out.extend_from_slice(b"</span>");
-        if let Some(o) = &u.owner {
-            out.extend_from_slice(" · ask <a href=\"".as_bytes());
-            esc(&mut out, &o.href);
-            out.extend_from_slice(b"\">");
-            esc(&mut out, &o.title);
-            out.extend_from_slice(b"</a>");
-        }
-        out.extend_from_slice(b"</li>\n");
+/// HTML written without tera, for the built-in templates' longest lists:
+/// at 10,000 pages the progress page lists 15,000 items, and handing them
+/// to tera as values and looping over them there made it the slowest page
+/// of a rebuild by far. Text is escaped as tera escapes it, so the
+/// bytes are those the template would give; a test renders the lists both
+/// ways (`tests/output.rs`).
+struct Html(String);
+
+impl Html {
+    /// A `<ul>` of about `items` items.
+    fn list(items: usize) -> Html {
+        let mut out = Html(String::with_capacity(items * 160 + 16));
+        out.raw("<ul>\n");
+        out
     }
-    out.extend_from_slice(b"</ul>\n");
-    // Escaping keeps UTF-8 valid; lossy only to have no failure path.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    fn raw(&mut self, s: &str) {
+        self.0.push_str(s);
+    }
+    fn text(&mut self, s: &str) {
+        crate::markdown::escape_into(&mut self.0, s);
+    }
+    /// `<a href="…">…</a>`
+    fn link(&mut self, href: &str, title: &str) {
+        self.raw("<a href=\"");
+        self.text(href);
+        self.raw("\">");
+        self.text(title);
+        self.raw("</a>");
+    }
+    fn end_list(mut self) -> String {
+        self.raw("</ul>\n");
+        self.0
+    }
+}
+
+/// The roles template's matrix rows, one per member (see [`Html`]): at
+/// 10,000 pages, 500 members by 100 roles.
+fn matrix_rows(rows: &[MatrixRow<'_>]) -> String {
+    let cells = rows.first().map_or(0, |r| r.cells.len());
+    let mut out = Html(String::with_capacity(rows.len() * (80 + cells * 40)));
+    for row in rows {
+        out.raw("<tr><th scope=\"row\">");
+        out.link(&row.member.href, &row.member.title);
+        out.raw("</th>");
+        for &held in &row.cells {
+            out.raw(if held {
+                "<td><span class=\"yes\">✓<span class=\"sr\"> holds</span></span></td>"
+            } else {
+                "<td><span class=\"sr\">does not hold</span></td>"
+            });
+        }
+        out.raw("</tr>\n");
+    }
+    out.0
+}
+
+/// The progress template's list of unanswered questions (see [`Html`]).
+fn unanswered_list(items: &[Unanswered<'_>]) -> String {
+    let mut out = Html::list(items.len());
+    for u in items {
+        out.raw("<li>");
+        out.link(&u.link.href, u.question);
+        out.raw(" <span class=\"muted\">on ");
+        out.text(&u.link.title);
+        out.raw("</span>");
+        if let Some(o) = &u.owner {
+            out.raw(" · ask ");
+            out.link(&o.href, &o.title);
+        }
+        out.raw("</li>\n");
+    }
+    out.end_list()
+}
+
+/// The progress template's lists of pages (stale, due soon, drafts; see
+/// [`Html`]): each page with `note` and its review date when there is a
+/// note, then its owner.
+fn listed_list(items: &[Listed<'_>], note: Option<&str>) -> String {
+    let mut out = Html::list(items.len());
+    for l in items {
+        out.raw("<li>");
+        out.link(&l.link.href, &l.link.title);
+        if let Some(note) = note {
+            out.raw(" · ");
+            out.raw(note);
+            out.raw(" ");
+            if let Some(d) = l.review_by {
+                d.push_to(&mut out.0);
+            }
+        }
+        if let Some(o) = &l.owner {
+            out.raw(" · ");
+            out.link(&o.href, &o.title);
+        }
+        out.raw("</li>\n");
+    }
+    out.end_list()
 }
 
 #[derive(Serialize)]
@@ -1950,7 +2070,7 @@ struct Unanswered<'a> {
 #[derive(Serialize)]
 struct Listed<'a> {
     link: Link<'a>,
-    review_by: Option<String>,
+    review_by: Option<Date>,
     owner: Option<Link<'a>>,
 }
 
@@ -1959,9 +2079,13 @@ struct ProgressData<'a> {
     count: Count,
     phases: Vec<PhaseSummary<'a>>,
     unanswered: Vec<Unanswered<'a>>,
-    /// With the built-in templates, `unanswered` as the list the
-    /// template shows (and `unanswered` empty); `None` otherwise.
+    /// With the built-in templates, `unanswered`, `stale`, `soon` and
+    /// `drafts` as the lists the template shows (and those left empty);
+    /// `None` otherwise.
     unanswered_html: Option<String>,
+    stale_html: Option<String>,
+    soon_html: Option<String>,
+    drafts_html: Option<String>,
     stale: Vec<Listed<'a>>,
     /// Due for review within 30 days.
     soon: Vec<Listed<'a>>,

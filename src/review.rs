@@ -42,22 +42,26 @@ pub fn due(hb: &Handbook, i: usize) -> Option<Due> {
     })
 }
 
-/// Pages due for review within [`SOON_DAYS`] (not yet stale), by date.
-pub fn due_soon(hb: &Handbook) -> Vec<usize> {
-    by_date(hb)
-        .into_iter()
-        .filter(|&i| due(hb, i) == Some(Due::Soon))
-        .collect()
-}
-
 /// Every page with a review date, earliest first (so stale pages lead),
 /// then by site order.
 pub fn by_date(hb: &Handbook) -> Vec<usize> {
-    let mut v: Vec<usize> = (0..hb.pages.len())
-        .filter(|&i| hb.pages[i].review_by.is_some())
+    by_date_where(hb, |_| true)
+}
+
+/// The pages in review state `due`, by date, then by site order.
+pub fn listed(hb: &Handbook, due: Due) -> Vec<usize> {
+    by_date_where(hb, |d| d == due)
+}
+
+fn by_date_where(hb: &Handbook, wanted: impl Fn(Due) -> bool) -> Vec<usize> {
+    // (date, page) pairs are all different: an unstable sort gives the
+    // stable order, without looking each page's date up per comparison.
+    let mut v: Vec<(crate::model::Date, usize)> = (0..hb.pages.len())
+        .filter(|&i| self::due(hb, i).is_some_and(&wanted))
+        .filter_map(|i| Some((hb.pages[i].review_by.as_ref()?.value, i)))
         .collect();
-    v.sort_by_key(|&i| (hb.pages[i].review_by.as_ref().map(|d| d.value), i));
-    v
+    v.sort_unstable();
+    v.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The table `copbook review` prints: due date, state, days left, owner

@@ -127,7 +127,7 @@ fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
     let css_of = |m: &Files| {
         m.keys()
             .find(|k| k.starts_with("assets/style-") && k.ends_with(".css"))
-            .cloned()
+            .map(|k| k.to_string())
     };
     let (old_css, new_css) = (css_of(old), css_of(new));
     let css_changed = old_css != new_css;
@@ -137,7 +137,7 @@ fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
         match old.get(path) {
             Some(prev) if same_bytes(prev, bytes) => {}
             Some(prev) if css_changed && path.ends_with(".html") => {
-                changed.push(path.clone());
+                changed.push(path.to_string());
                 let (o, n) = (
                     old_css.as_deref().unwrap_or(""),
                     new_css.as_deref().unwrap_or(""),
@@ -147,8 +147,8 @@ fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
                 only_css &= a == b;
             }
             _ => {
-                changed.push(path.clone());
-                if Some(path) != new_css.as_ref() {
+                changed.push(path.to_string());
+                if Some(&**path) != new_css.as_deref() {
                     only_css = false;
                 }
             }
@@ -156,8 +156,8 @@ fn diff(old: &Files, new: &Files) -> (Vec<String>, Option<String>) {
     }
     for path in old.keys() {
         if !new.contains_key(path) {
-            changed.push(path.clone());
-            if Some(path) != old_css.as_ref() {
+            changed.push(path.to_string());
+            if Some(&**path) != old_css.as_deref() {
                 only_css = false;
             }
         }
@@ -828,7 +828,7 @@ fn handle(req: tiny_http::Request, shared: &Shared) {
     } else {
         state
     };
-    if let Some(bytes) = state.files.get(&key) {
+    if let Some(bytes) = state.files.get(key.as_str()) {
         let body = if key.ends_with(".html") {
             inject(bytes, state.version)
         } else {
@@ -838,7 +838,10 @@ fn handle(req: tiny_http::Request, shared: &Shared) {
         return;
     }
     // A folder URL without its slash: redirect, as static hosts do.
-    if state.files.contains_key(&format!("{key}/index.html")) {
+    if state
+        .files
+        .contains_key(format!("{key}/index.html").as_str())
+    {
         let location = format!("{path}/");
         respond(
             req,
@@ -989,7 +992,7 @@ mod tests {
         let m = |pairs: &[(&str, &str)]| -> Files {
             pairs
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), Arc::from(v.as_bytes())))
+                .map(|(k, v)| (Arc::from(*k), Arc::from(v.as_bytes())))
                 .collect()
         };
         let old = m(&[

@@ -73,16 +73,31 @@ pub fn root_prefix(from: &str) -> String {
 
 /// A relative link from the page at `from` to the site path `to`.
 pub fn relative(from: &str, to: &str) -> String {
+    relative_at(from, to, "")
+}
+
+/// [`relative`], then `#anchor` unless `anchor` is empty, in the same
+/// allocation.
+pub fn relative_at(from: &str, to: &str, anchor: &str) -> String {
     let up = depth(from);
-    if up == 0 && to.is_empty() {
-        return "./".to_owned();
-    }
+    let fragment = if anchor.is_empty() {
+        0
+    } else {
+        1 + anchor.len()
+    };
     // One allocation: pages make hundreds of thousands of these.
-    let mut s = String::with_capacity(3 * up + to.len());
+    let mut s = String::with_capacity(3 * up + to.len().max(2) + fragment);
+    if up == 0 && to.is_empty() {
+        s.push_str("./");
+    }
     for _ in 0..up {
         s.push_str("../");
     }
     s.push_str(to);
+    if fragment > 0 {
+        s.push('#');
+        s.push_str(anchor);
+    }
     s
 }
 

@@ -204,20 +204,41 @@ fn refuses_dot_dot_paths_that_lead_into_the_handbook() {
     assert!(book.join("content/01-define/purpose.md").exists());
 }
 
-/// The built-in templates' home and progress pages are partly made in
-/// Rust (the progress page's list of unanswered questions, and no page
-/// list per phase where neither shows one); a theme holding verbatim
-/// copies of those templates gets them made by tera from the whole
-/// context. Both must give the same bytes, escaping included.
+/// The built-in templates' home, progress and roles pages are partly made
+/// in Rust (the progress page's lists of unanswered questions, stale
+/// pages, pages due soon and drafts, the roles matrix, and no page list
+/// per phase where neither shows one); a theme holding verbatim copies of
+/// those templates gets them made by tera from the whole context. Both
+/// must give the same bytes, escaping included.
 #[test]
-fn built_in_progress_and_home_pages_equal_tera_rendering_them() {
+fn built_in_progress_roles_and_home_pages_equal_tera_rendering_them() {
     let (tmp, book) = copy_fixture("good");
     let page = book.join("content/01-define/purpose.md");
     let text = fs::read_to_string(&page).unwrap();
     let asked = "  \"What's <\\\"this\\\"> & what / isn't?\",\n  \"What is our purpose?\",";
+    // Due for review in ten days (the build's today is the clock's).
+    let soon = copbook::model::Date::from_days(copbook::model::Date::today().days() + 10);
     fs::write(
         &page,
-        text.replacen("  \"What is our purpose?\",", asked, 1),
+        text.replacen("  \"What is our purpose?\",", asked, 1)
+            .replacen("review-by = 2027-03-01", &format!("review-by = {soon}"), 1)
+            .replacen("\"agreed\"", "\"draft\"", 1),
+    )
+    .unwrap();
+    // A stale draft whose title needs escaping.
+    let stale = book.join("content/02-plan/ways-of-working.md");
+    let text = fs::read_to_string(&stale).unwrap();
+    fs::write(
+        &stale,
+        text.replacen("\"Ways of working\"", "\"Ways <of> & \\\"working\\\"\"", 1),
+    )
+    .unwrap();
+    // A member whose name needs escaping, in the roles matrix.
+    let chen = book.join("content/members/chen.md");
+    let text = fs::read_to_string(&chen).unwrap();
+    fs::write(
+        &chen,
+        text.replacen("\"Chen Wei\"", "\"Chen <\\\"Wei\\\"> & co\"", 1),
     )
     .unwrap();
     let builtin = tmp.path().join("builtin");
@@ -225,7 +246,7 @@ fn built_in_progress_and_home_pages_equal_tera_rendering_them() {
 
     let theme = book.join("themes/default");
     fs::create_dir_all(&theme).unwrap();
-    for name in ["progress.html", "index.html"] {
+    for name in ["progress.html", "index.html", "roles.html"] {
         fs::copy(
             repo_root().join("themes/default").join(name),
             theme.join(name),
@@ -242,7 +263,26 @@ fn built_in_progress_and_home_pages_equal_tera_rendering_them() {
             || progress.contains("What's &lt;&quot;this&quot;&gt; &amp; what / isn't?"),
         "the new question is listed, escaped"
     );
-    for path in ["progress/index.html", "index.html"] {
+    for (section, shows) in [
+        ("id=\"stale\"", "Ways &lt;of&gt; &amp; &quot;working&quot;"),
+        ("id=\"review-soon\"", &format!("review by {soon}")),
+        ("id=\"drafts\"", "Ways &lt;of&gt; &amp; &quot;working&quot;"),
+        ("id=\"drafts\"", ">Purpose</a>"),
+    ] {
+        let from = progress.find(section).expect(section);
+        let list = &progress[from..];
+        let list = &list[..list[4..].find("<h2").map_or(list.len(), |i| i + 4)];
+        assert!(
+            list.contains(shows),
+            "{section} does not list {shows}:\n{list}"
+        );
+    }
+    let roles = String::from_utf8_lossy(&a["roles/index.html"]).into_owned();
+    assert!(
+        roles.contains("<th scope=\"row\"><a href=\"../members/chen/\">Chen &lt;&quot;Wei&quot;&gt; &amp; co</a></th>"),
+        "the matrix lists the member, escaped"
+    );
+    for path in ["progress/index.html", "index.html", "roles/index.html"] {
         assert_eq!(
             String::from_utf8_lossy(&a[path]),
             String::from_utf8_lossy(&b[path]),
