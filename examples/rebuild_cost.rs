@@ -4,12 +4,14 @@
 //! each change, as serve does: the fast path for saves that change nothing
 //! resolved first (`Incremental::edits_in_place`), else a rebuild.
 //!
-//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title|prose] [RUNS] [touched|walk]
+//! usage: cargo run --release --example rebuild_cost -- BOOK_DIR [member|title|prose] [RUNS] [touched|walk] [refresh]
 //!
 //! `touched` (the default) rebuilds as serve does after an editor saved a
 //! file in place (only that file is looked at); `walk` as after a file
 //! was created, removed or renamed (the folders are walked and every file
-//! is looked at); `walk` also leaves the fast path out.
+//! is looked at); `walk` also leaves the fast path out. `refresh` makes
+//! the print page, search index and handbook.json again after each edit
+//! (untimed), as serve does once edits pause.
 //!
 //! BOOK_DIR is a handbook from `bench/gen_corpus.py` (it edits
 //! `content/members/m0001.md` or `content/01-phase1/page-00001.md`, and
@@ -51,6 +53,7 @@ fn main() {
         Some("walk") => Scan::Walk,
         _ => Scan::Touched,
     };
+    let refresh = args.next().as_deref() == Some("refresh");
     let root = root.canonicalize().expect("the book folder");
     let (rel, from, to) = match kind.as_str() {
         "title" => (
@@ -117,6 +120,19 @@ fn main() {
         times.push(ms);
         cpu.push(cpu_used);
         served = r.files;
+        if refresh {
+            served = inc
+                .rebuild(
+                    &root,
+                    today,
+                    &served,
+                    &HashSet::new(),
+                    Whole::Now,
+                    Scan::Walk,
+                )
+                .expect("refresh")
+                .files;
+        }
     }
     std::fs::write(&path, original).expect("put the file back");
     times.sort_by(f64::total_cmp);

@@ -163,8 +163,29 @@ fn today() -> Date {
         .unwrap_or_else(Date::today)
 }
 
+/// What the command about to run does with memory, so that the binary can
+/// set its allocator up for it (see `src/main.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// One pass over the handbook, then the process ends (build, check,
+    /// review, init, new, templates).
+    Batch,
+    /// A long-lived process that rebuilds again and again (serve).
+    Serve,
+}
+
 pub fn run() -> ExitCode {
+    run_with(|_| {})
+}
+
+/// [`run`], telling `before` what kind of work the parsed command is
+/// before it starts.
+pub fn run_with(before: impl FnOnce(Workload)) -> ExitCode {
     let cli = Cli::parse();
+    before(match cli.command {
+        Command::Serve { .. } => Workload::Serve,
+        _ => Workload::Batch,
+    });
     let today = today();
     match cli.command {
         Command::Build {

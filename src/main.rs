@@ -1,3 +1,119 @@
-fn main() -> std::process::ExitCode {
-    copbook::cli::run()
+//! The `copbook` binary: the command line of [`copbook::cli`], on the
+//! allocator each kind of command does best on.
+//!
+//! One-pass commands (build, check, review, …) use glibc's malloc. `serve`
+//! moves to mimalloc as it starts: with glibc, a fast rebuild of a
+//! 10,000-page handbook ran about twice as slow after each whole rebuild
+//! (serve makes one whenever edits pause) as before it, and with mimalloc
+//! it stays as fast. A build gains nothing from mimalloc, and its peak
+//! memory rose by 80 MB (figures in docs/benchmarks.md).
+//!
+//! The switch is made once, before serve allocates anything of its own.
+//! Every block is freed or resized by the allocator that made it: mimalloc
+//! knows its own blocks (`mi_is_in_heap_region`, the check its own
+//! override of `malloc` routes foreign pointers with).
+
+use copbook::cli::Workload;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once by `main` when the command is `serve`, before it starts any
+/// thread: from then on new blocks come from mimalloc. The only global
+/// state of copbook, and the binary's, not the library's.
+static SERVING: AtomicBool = AtomicBool::new(false);
+
+struct Alloc;
+
+#[global_allocator]
+static ALLOC: Alloc = Alloc;
+
+/// Whether mimalloc made the block at `p`.
+fn mimallocs(p: *mut u8) -> bool {
+    // SAFETY: a lookup in mimalloc's page map, which answers for any
+    // address (no before mimalloc has made anything).
+    unsafe { libmimalloc_sys::mi_is_in_heap_region(p.cast()) }
+}
+
+// SAFETY: blocks come from one of two sound allocators, and each block is
+// freed and resized by the one that made it; a glibc block resized while
+// serving is moved to mimalloc, copying what fits.
+unsafe impl GlobalAlloc for Alloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if SERVING.load(Ordering::Relaxed) {
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        } else {
+            unsafe { System.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if SERVING.load(Ordering::Relaxed) {
+            unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
+        } else {
+            unsafe { System.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if mimallocs(ptr) {
+            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+        } else {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if mimallocs(ptr) {
+            return unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) };
+        }
+        if !SERVING.load(Ordering::Relaxed) {
+            return unsafe { System.realloc(ptr, layout, new_size) };
+        }
+        // SAFETY: `new_size` with the old alignment is the layout the
+        // caller asks for (the contract of `realloc`).
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let moved = unsafe { mimalloc::MiMalloc.alloc(new_layout) };
+        if !moved.is_null() {
+            unsafe {
+                std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
+                System.dealloc(ptr, layout);
+            }
+        }
+        moved
+    }
+}
+
+fn main() -> ExitCode {
+    copbook::cli::run_with(|work| {
+        if work == Workload::Serve {
+            SERVING.store(true, Ordering::Relaxed);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks made before the switch are freed and grown after it; blocks
+    /// made after it are mimalloc's.
+    #[test]
+    fn blocks_are_freed_and_resized_by_the_allocator_that_made_them() {
+        let small: Vec<u8> = vec![1; 1000];
+        let large: Vec<u8> = vec![2; 4 << 20];
+        assert!(!mimallocs(small.as_ptr().cast_mut()) && !mimallocs(large.as_ptr().cast_mut()));
+        SERVING.store(true, Ordering::Relaxed);
+        let made_after: Vec<u8> = vec![3; 1000];
+        assert!(mimallocs(made_after.as_ptr().cast_mut()));
+        let mut grown = small;
+        grown.resize(100_000, 4);
+        assert!(mimallocs(grown.as_ptr().cast_mut()), "moved to mimalloc");
+        assert!(grown[..1000].iter().all(|&b| b == 1) && grown[1000..].iter().all(|&b| b == 4));
+        let mut shrunk = large;
+        shrunk.truncate(10);
+        shrunk.shrink_to_fit();
+        assert_eq!(shrunk, [2; 10]);
+        drop((made_after, grown, shrunk));
+    }
 }
