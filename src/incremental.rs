@@ -26,7 +26,7 @@ use crate::diag::Diagnostic;
 use crate::linkcheck::{self, LinkIndex};
 use crate::load::{self, LoadCache, NotABook, Stamp};
 use crate::model::{Date, LinkCheck};
-use crate::render::{PRINT_FILE, Renderer};
+use crate::render::{NavCache, PRINT_FILE, Renderer};
 use crate::resolve::{EditKind, Handbook};
 use crate::theme::Theme;
 use crate::urls::output_file;
@@ -100,6 +100,8 @@ pub struct Incremental {
     theme_generation: u64,
     /// Copied files (`static/`, images beside pages), by source path.
     assets: HashMap<PathBuf, (Stamp, Arc<[u8]>)>,
+    /// Sidebars made under the last good build's theme and book.toml.
+    navs: NavCache,
     /// The link check's index, and the site it last checked.
     links: LinkIndex,
     linked: Files,
@@ -209,6 +211,9 @@ impl Incremental {
         let global = self.global_key(&handbook);
         // Another book.toml or theme: nothing of the last build is reused.
         let last = last.filter(|l| l.global == global);
+        if last.is_none() {
+            self.navs.clear();
+        }
         let whole_now = whole == Whole::Now || last.is_none();
 
         let t = Instant::now();
@@ -229,7 +234,9 @@ impl Incremental {
             last.and_then(|l| l.fingerprints.get(path))
                 .is_none_or(|old| fingerprints.get(path) != Some(old))
         };
-        let renderer = Renderer::new(&handbook, &theme).map_err(|d| errors_text(&[d]))?;
+        let renderer = Renderer::new(&handbook, &theme)
+            .map_err(|d| errors_text(&[d]))?
+            .with_nav_cache(&self.navs);
         let pages = match renderer.render_each(stale, |f| f) {
             Ok(p) => p,
             Err(d) => {
@@ -476,7 +483,9 @@ impl Incremental {
         // rather than fingerprinted (which costs about as much), and kept
         // where their bytes changed.
         let t = Instant::now();
-        let renderer = Renderer::new(hb, &last.theme).ok()?;
+        let renderer = Renderer::new(hb, &last.theme)
+            .ok()?
+            .with_nav_cache(&self.navs);
         let pages = renderer
             .render_each(|p| candidates.contains(p), |f| f)
             .ok()?;

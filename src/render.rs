@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use tera::Context;
 
 /// One file of the output site.
@@ -260,6 +260,25 @@ enum Mode {
 /// it shows, so rendering one page does not render sixty sidebars.
 type NavCell = OnceLock<Result<String, Diagnostic>>;
 
+/// Sidebar variants an earlier renderer made under the same theme, with
+/// the fingerprint of what each shows. `serve` keeps one between its fast
+/// rebuilds, which otherwise render again every variant the pages they
+/// make show (a member edit at 10,000 pages: about twenty, a tenth of its
+/// work); a variant whose fingerprint changed is rendered again.
+#[derive(Default)]
+pub struct NavCache {
+    navs: Mutex<HashMap<NavKey, (u64, String)>>,
+}
+
+impl NavCache {
+    /// Forgets every variant (another theme or book.toml may come next).
+    pub fn clear(&mut self) {
+        if let Ok(navs) = self.navs.get_mut() {
+            navs.clear();
+        }
+    }
+}
+
 pub struct Renderer<'a> {
     hb: &'a Handbook,
     theme: &'a Theme,
@@ -273,6 +292,8 @@ pub struct Renderer<'a> {
     mode: Mode,
     /// What the glossary links of bodies depend on, hashed once.
     glossary_hash: OnceLock<u64>,
+    /// Sidebars from earlier renderers, reused where unchanged.
+    nav_cache: Option<&'a NavCache>,
 }
 
 impl<'a> Renderer<'a> {
@@ -312,7 +333,15 @@ impl<'a> Renderer<'a> {
             changes: None,
             mode: Mode::Html,
             glossary_hash: OnceLock::new(),
+            nav_cache: None,
         })
+    }
+
+    /// Takes sidebars from `cache` where what they show is unchanged, and
+    /// leaves there those it renders.
+    pub fn with_nav_cache(mut self, cache: &'a NavCache) -> Self {
+        self.nav_cache = Some(cache);
+        self
     }
 
     /// The sidebar variant `key` (empty for a variant no page has).
@@ -322,9 +351,28 @@ impl<'a> Renderer<'a> {
         };
         cell.get_or_init(|| {
             let from = "x/".repeat(key.depth);
-            match self.mode {
-                Mode::Html => render_nav(self.hb, self.theme, &from, key.open),
-                Mode::Fingerprint => Ok(fingerprint_of("nav", &nav_ctx(self.hb, &from, key.open))),
+            match (self.mode, self.nav_cache) {
+                (Mode::Html, None) => render_nav(self.hb, self.theme, &from, key.open),
+                (Mode::Html, Some(cache)) => {
+                    let ctx = nav_ctx(self.hb, &from, key.open);
+                    let seen = crate::fingerprint::of("nav", &ctx);
+                    let kept = (cache.navs.lock().ok()).and_then(|navs| {
+                        navs.get(&key)
+                            .filter(|(f, _)| *f == seen)
+                            .map(|(_, h)| h.clone())
+                    });
+                    if let Some(html) = kept {
+                        return Ok(html);
+                    }
+                    let html = render_nav_ctx(self.theme, &ctx)?;
+                    if let Ok(mut navs) = cache.navs.lock() {
+                        navs.insert(key, (seen, html.clone()));
+                    }
+                    Ok(html)
+                }
+                (Mode::Fingerprint, _) => {
+                    Ok(fingerprint_of("nav", &nav_ctx(self.hb, &from, key.open)))
+                }
             }
         })
         .clone()
@@ -334,10 +382,14 @@ impl<'a> Renderer<'a> {
     fn nav_404(&self) -> Result<String, Diagnostic> {
         self.nav_404
             .get_or_init(|| match self.mode {
-                Mode::Html => Ok(render_nav(self.hb, self.theme, "", None)?
-                    .replace("href=\"./\"", "href=\"__ROOT__\"")
-                    .replace("href=\"", "href=\"__ROOT__")
-                    .replace("__ROOT____ROOT__", "__ROOT__")),
+                // The home page's sidebar, seen from the site's root.
+                Mode::Html => Ok((self.nav(NavKey {
+                    depth: 0,
+                    open: None,
+                })?)
+                .replace("href=\"./\"", "href=\"__ROOT__\"")
+                .replace("href=\"", "href=\"__ROOT__")
+                .replace("__ROOT____ROOT__", "__ROOT__")),
                 Mode::Fingerprint => Ok(fingerprint_of("nav404", &nav_ctx(self.hb, "", None))),
             })
             .clone()
@@ -2149,7 +2201,10 @@ fn render_nav(
     from: &str,
     open: Option<(usize, usize)>,
 ) -> Result<String, Diagnostic> {
-    let nav = nav_ctx(hb, from, open);
+    render_nav_ctx(theme, &nav_ctx(hb, from, open))
+}
+
+fn render_nav_ctx(theme: &Theme, nav: &NavCtx<'_>) -> Result<String, Diagnostic> {
     let mut ctx = Context::new();
     ctx.insert("home", &nav.home);
     ctx.insert("phases", &nav.phases);
