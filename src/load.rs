@@ -609,27 +609,29 @@ pub enum Record {
 }
 
 impl Record {
-    pub fn doc(&self) -> &Doc {
+    /// The record's Markdown file (every record but a phase without a
+    /// `_phase.md` has one, and a reparsed phase always has it).
+    pub fn doc(&self) -> Option<&Doc> {
         match self {
-            Record::Home(h) => &h.doc,
-            Record::Phase(p) => p.doc.as_ref().expect("a reparsed phase has its _phase.md"),
-            Record::Page(p) => &p.doc,
-            Record::Member(m) => &m.doc,
-            Record::Role(r) => &r.doc,
-            Record::Norm(n) => &n.doc,
-            Record::Case(c) => &c.doc,
+            Record::Home(h) => Some(&h.doc),
+            Record::Phase(p) => p.doc.as_ref(),
+            Record::Page(p) => Some(&p.doc),
+            Record::Member(m) => Some(&m.doc),
+            Record::Role(r) => Some(&r.doc),
+            Record::Norm(n) => Some(&n.doc),
+            Record::Case(c) => Some(&c.doc),
         }
     }
 
-    pub fn doc_mut(&mut self) -> &mut Doc {
+    pub fn doc_mut(&mut self) -> Option<&mut Doc> {
         match self {
-            Record::Home(h) => &mut h.doc,
-            Record::Phase(p) => p.doc.as_mut().expect("a reparsed phase has its _phase.md"),
-            Record::Page(p) => &mut p.doc,
-            Record::Member(m) => &mut m.doc,
-            Record::Role(r) => &mut r.doc,
-            Record::Norm(n) => &mut n.doc,
-            Record::Case(c) => &mut c.doc,
+            Record::Home(h) => Some(&mut h.doc),
+            Record::Phase(p) => p.doc.as_mut(),
+            Record::Page(p) => Some(&mut p.doc),
+            Record::Member(m) => Some(&mut m.doc),
+            Record::Role(r) => Some(&mut r.doc),
+            Record::Norm(n) => Some(&mut n.doc),
+            Record::Case(c) => Some(&mut c.doc),
         }
     }
 }

@@ -620,7 +620,7 @@ impl Handbook {
                 | (DocKey::Case(_), Record::Case(_))
         );
         let old = self.doc(key).filter(|_| same_kind)?;
-        let doc = new.doc();
+        let doc = new.doc()?;
         if old.broken || doc.broken || !old.analysis.same_shape(&doc.analysis) {
             return None;
         }
@@ -687,10 +687,10 @@ impl Handbook {
     /// `src`), in place of the record, after [`Self::edit_kind`] said the
     /// edit changes nothing resolved: so nothing needs resolving again.
     pub fn apply_edit(&mut self, key: DocKey, mut new: Record, src: Arc<Source>) {
-        let Some(file) = self.doc(key).map(|d| d.file) else {
+        let (Some(file), Some(doc)) = (self.doc(key).map(|d| d.file), new.doc_mut()) else {
             return;
         };
-        new.doc_mut().file = file;
+        doc.file = file;
         self.sources[file] = src;
         match (key, new) {
             (DocKey::Home, Record::Home(h)) => self.home = Some(h),

@@ -213,34 +213,37 @@ fn refuses_dot_dot_paths_that_lead_into_the_handbook() {
 #[test]
 fn built_in_progress_roles_and_home_pages_equal_tera_rendering_them() {
     let (tmp, book) = copy_fixture("good");
-    let page = book.join("content/01-define/purpose.md");
-    let text = fs::read_to_string(&page).unwrap();
+    let rewrite = |rel: &str, edits: &[(&str, &str)]| {
+        let path = book.join(rel);
+        let mut text = fs::read_to_string(&path).unwrap();
+        for (from, to) in edits {
+            assert!(text.contains(from), "{rel} has no {from}");
+            text = text.replacen(from, to, 1);
+        }
+        fs::write(&path, text).unwrap();
+    };
     let asked = "  \"What's <\\\"this\\\"> & what / isn't?\",\n  \"What is our purpose?\",";
     // Due for review in ten days (the build's today is the clock's).
     let soon = copbook::model::Date::from_days(copbook::model::Date::today().days() + 10);
-    fs::write(
-        &page,
-        text.replacen("  \"What is our purpose?\",", asked, 1)
-            .replacen("review-by = 2027-03-01", &format!("review-by = {soon}"), 1)
-            .replacen("\"agreed\"", "\"draft\"", 1),
-    )
-    .unwrap();
+    let soon_line = format!("review-by = {soon}");
+    rewrite(
+        "content/01-define/purpose.md",
+        &[
+            ("  \"What is our purpose?\",", asked),
+            ("review-by = 2027-03-01", &soon_line),
+            ("\"agreed\"", "\"draft\""),
+        ],
+    );
     // A stale draft whose title needs escaping.
-    let stale = book.join("content/02-plan/ways-of-working.md");
-    let text = fs::read_to_string(&stale).unwrap();
-    fs::write(
-        &stale,
-        text.replacen("\"Ways of working\"", "\"Ways <of> & \\\"working\\\"\"", 1),
-    )
-    .unwrap();
+    rewrite(
+        "content/02-plan/ways-of-working.md",
+        &[("\"Ways of working\"", "\"Ways <of> & \\\"working\\\"\"")],
+    );
     // A member whose name needs escaping, in the roles matrix.
-    let chen = book.join("content/members/chen.md");
-    let text = fs::read_to_string(&chen).unwrap();
-    fs::write(
-        &chen,
-        text.replacen("\"Chen Wei\"", "\"Chen <\\\"Wei\\\"> & co\"", 1),
-    )
-    .unwrap();
+    rewrite(
+        "content/members/chen.md",
+        &[("\"Chen Wei\"", "\"Chen <\\\"Wei\\\"> & co\"")],
+    );
     let builtin = tmp.path().join("builtin");
     assert_eq!(build_into(&book, &builtin).code, 0);
 
