@@ -1089,6 +1089,20 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// With the built-in templates, `items` as the HTML `make` writes for
+    /// them (see [`Html`]), in a slot, and `items` left empty; `None`
+    /// otherwise, the items staying for a theme's own template to loop
+    /// over (and for a fingerprint to hash).
+    fn made_here<T>(
+        &self,
+        slots: &Slots<DocKey>,
+        items: &mut Vec<T>,
+        make: impl FnOnce(&[T]) -> String,
+    ) -> Option<String> {
+        let here = self.mode == Mode::Html && self.theme.templates_are_builtin();
+        (here && !items.is_empty()).then(|| slots.html(make(&std::mem::take(items))))
+    }
+
     fn page_data(
         &self,
         job: Job,
@@ -1323,11 +1337,7 @@ impl<'a> Renderer<'a> {
                             .collect(),
                     })
                     .collect();
-                // The built-in template's rows, made here (see [`Html`]);
-                // a fingerprint hashes the rows.
-                let made_here = self.mode == Mode::Html && self.theme.templates_are_builtin();
-                let matrix_html = (made_here && !matrix.is_empty())
-                    .then(|| slots.html(matrix_rows(&std::mem::take(&mut matrix))));
+                let matrix_html = self.made_here(slots, &mut matrix, matrix_rows);
                 (
                     Cow::Borrowed("Roles"),
                     "roles.html",
@@ -1396,31 +1406,13 @@ impl<'a> Renderer<'a> {
                     .filter(|&i| hb.pages[i].status == Some(Status::Draft))
                     .map(listed)
                     .collect();
-                // The built-in template's lists, made here (see [`Html`]);
-                // a fingerprint hashes the items.
-                let made_here = self.mode == Mode::Html && self.theme.templates_are_builtin();
-                let here = |made: bool, html: &dyn Fn() -> String| {
-                    (made_here && made).then(|| slots.html(html()))
-                };
-                let unanswered_html =
-                    here(!unanswered.is_empty(), &|| unanswered_list(&unanswered));
-                let stale_html = here(!stale.is_empty(), &|| {
-                    listed_list(&stale, Some("review was due"))
+                let unanswered_html = self.made_here(slots, &mut unanswered, unanswered_list);
+                let stale_html = self.made_here(slots, &mut stale, |l| {
+                    listed_list(l, Some("review was due"))
                 });
-                let soon_html = here(!soon.is_empty(), &|| listed_list(&soon, Some("review by")));
-                let drafts_html = here(!drafts.is_empty(), &|| listed_list(&drafts, None));
-                for (html, items) in [
-                    (&stale_html, &mut stale),
-                    (&soon_html, &mut soon),
-                    (&drafts_html, &mut drafts),
-                ] {
-                    if html.is_some() {
-                        items.clear();
-                    }
-                }
-                if unanswered_html.is_some() {
-                    unanswered.clear();
-                }
+                let soon_html =
+                    self.made_here(slots, &mut soon, |l| listed_list(l, Some("review by")));
+                let drafts_html = self.made_here(slots, &mut drafts, |l| listed_list(l, None));
                 let data = ProgressData {
                     unanswered_html,
                     stale_html,
