@@ -84,10 +84,17 @@ unsafe impl GlobalAlloc for Alloc {
     }
 }
 
+/// Moves new blocks to mimalloc, set to keep the memory it frees
+/// ([`copbook::serve::keep_freed_memory`]).
+fn start_serving() {
+    copbook::serve::keep_freed_memory();
+    SERVING.store(true, Ordering::Relaxed);
+}
+
 fn main() -> ExitCode {
     copbook::cli::run_with(|work| {
         if work == Workload::Serve {
-            SERVING.store(true, Ordering::Relaxed);
+            start_serving();
         }
     })
 }
@@ -97,13 +104,18 @@ mod tests {
     use super::*;
 
     /// Blocks made before the switch are freed and grown after it; blocks
-    /// made after it are mimalloc's.
+    /// made after it are mimalloc's, which keeps what it frees.
     #[test]
     fn blocks_are_freed_and_resized_by_the_allocator_that_made_them() {
         let small: Vec<u8> = vec![1; 1000];
         let large: Vec<u8> = vec![2; 4 << 20];
         assert!(!mimallocs(small.as_ptr().cast_mut()) && !mimallocs(large.as_ptr().cast_mut()));
-        SERVING.store(true, Ordering::Relaxed);
+        // SAFETY: reads an option.
+        let purge_delay =
+            || unsafe { libmimalloc_sys::mi_option_get(copbook::serve::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(purge_delay(), 1000, "the purge delay's default");
+        start_serving();
+        assert_eq!(purge_delay(), -1, "serve never purges");
         let made_after: Vec<u8> = vec![3; 1000];
         assert!(mimallocs(made_after.as_ptr().cast_mut()));
         let mut grown = small;
