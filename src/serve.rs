@@ -41,7 +41,8 @@ pub fn keep_freed_memory() {
 
 /// Quiet time after a file event before rebuilding: long enough to fold an
 /// editor's burst of events (write, rename, chmod) into one rebuild, short
-/// enough not to be felt.
+/// enough not to be felt. A save in place ends it early, when the file it
+/// wrote is closed (see [`gather`]).
 const QUIET: Duration = Duration::from_millis(5);
 
 /// How long edits must pause before the outputs made of the whole
@@ -433,7 +434,7 @@ fn watch_loop(
             );
             continue;
         }
-        while wait_relevant(&w.rx, root, Some(QUIET), &mut changed)? {}
+        gather(&w.rx, root, QUIET, &mut changed)?;
         w.watch_new_dirs(root, &HashSet::new());
         refresh_due = rebuild(
             root,
@@ -460,6 +461,9 @@ struct Changes {
     /// Events were lost or named no path: any file may have changed, so
     /// nothing short of a walk will do.
     lost: bool,
+    /// A file the round saw written in place was closed after writing,
+    /// and nothing in the round needs a walk: the save is complete.
+    saved: bool,
 }
 
 impl Changes {
@@ -502,7 +506,11 @@ fn wait_relevant(
         };
         match ev {
             Ok(ev) => {
-                if matches!(ev.kind, notify::EventKind::Access(_)) {
+                if let notify::EventKind::Access(access) = ev.kind {
+                    if closes_a_save(access, &ev.paths, changed) {
+                        changed.saved = true;
+                        return Ok(true);
+                    }
                     continue;
                 }
                 let before = changed.paths.len();
@@ -527,6 +535,32 @@ fn wait_relevant(
             }
         }
     }
+}
+
+/// Gathers the events that follow a round's first one, until none comes
+/// for `quiet` or a save in place is complete: an editor that writes a
+/// file in place closes it last (inotify's close-write), and waiting on
+/// after that only delays the rebuild. A save through a temporary file
+/// renamed over the source, or anything else that walks, waits `quiet`
+/// out, as does the polling watcher, which reports no closes.
+fn gather(
+    rx: &Receiver<notify::Result<notify::Event>>,
+    root: &Path,
+    quiet: Duration,
+    changed: &mut Changes,
+) -> Result<(), String> {
+    while !changed.saved && wait_relevant(rx, root, Some(quiet), changed)? {}
+    Ok(())
+}
+
+/// Whether an access event closes, after writing, a file this round has
+/// already seen written in place (and the round needs no walk).
+fn closes_a_save(access: notify::event::AccessKind, paths: &[PathBuf], changed: &Changes) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    access == AccessKind::Close(AccessMode::Write)
+        && !changed.walk
+        && !changed.lost
+        && paths.iter().any(|p| changed.paths.contains(p))
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -983,6 +1017,53 @@ mod tests {
             ),
         ]);
         assert_eq!(c.scan(), Scan::Touched);
+    }
+
+    /// A save in place ends the quiet window when the file is closed after
+    /// writing: the events after it wait for the next round. A close that
+    /// ends no save seen in the round, or one in a round that walks, does
+    /// not end it.
+    #[test]
+    fn a_save_in_place_ends_the_quiet_window_when_its_file_is_closed() {
+        use notify::event::{AccessKind, AccessMode};
+        let root = PathBuf::from("/book");
+        let page = root.join("content/01-define/purpose.md");
+        let other = root.join("content/01-define/scope.md");
+        let event = |kind, path: &PathBuf| Ok(notify::Event::new(kind).add_path(path.clone()));
+        let saved = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let round = |events: Vec<notify::Result<notify::Event>>| {
+            let (tx, rx) = mpsc::channel();
+            for e in events {
+                tx.send(e).expect("send");
+            }
+            let mut changes = Changes::default();
+            gather(&rx, &root, Duration::ZERO, &mut changes).expect("events");
+            (changes, rx.try_iter().count())
+        };
+        let (c, left) = round(vec![
+            event(saved, &page),
+            event(closed, &page),
+            event(saved, &other),
+        ]);
+        assert!(
+            c.saved && c.paths.len() == 1 && left == 1,
+            "ends at the close"
+        );
+        // Closing a file the round did not see written.
+        let (c, left) = round(vec![
+            event(saved, &page),
+            event(closed, &other),
+            event(saved, &other),
+        ]);
+        assert!(!c.saved && c.paths.len() == 2 && left == 0);
+        // A round that walks waits the window out.
+        let (c, left) = round(vec![
+            event(EventKind::Create(CreateKind::File), &page),
+            event(closed, &page),
+            event(saved, &other),
+        ]);
+        assert!(!c.saved && c.scan() == Scan::Walk && left == 0);
     }
 
     #[test]
