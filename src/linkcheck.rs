@@ -406,7 +406,9 @@ fn page_links<'h>(
 /// `serve`. It keeps each page's ids and broken links, and which files its
 /// links looked up; an update checks again only the pages that changed and
 /// the pages whose links look up a file that appeared, went away or
-/// changed its ids. The result is what [`check`] gives for the same site.
+/// changed its ids; a changed page whose links are the ones it had, none
+/// broken, keeps its entry without a lookup. The result is what [`check`]
+/// gives for the same site.
 #[derive(Default)]
 pub struct LinkIndex {
     site_url: String,
