@@ -946,6 +946,29 @@ mod tests {
         CreateKind, DataChange, EventKind, Flag, MetadataKind, ModifyKind, RemoveKind, RenameMode,
     };
 
+    /// A watcher event of `kind`, about `path` when there is one.
+    fn event(kind: EventKind, path: Option<&PathBuf>) -> notify::Result<notify::Event> {
+        let ev = notify::Event::new(kind);
+        Ok(match path {
+            Some(p) => ev.add_path(p.clone()),
+            None => ev,
+        })
+    }
+
+    /// One round of `serve`'s watch loop over `events`, as the watcher
+    /// would have sent them: what it gathered, and how many events it
+    /// left for the next round. The sender stays open throughout, as a
+    /// running watcher's does.
+    fn round(root: &Path, events: Vec<notify::Result<notify::Event>>) -> (Changes, usize) {
+        let (tx, rx) = mpsc::channel();
+        for e in events {
+            tx.send(e).expect("send");
+        }
+        let mut changes = Changes::default();
+        gather(&rx, root, Duration::ZERO, &mut changes).expect("events");
+        (changes, rx.try_iter().count())
+    }
+
     /// Saves in place may skip the walk; anything that can add, remove or
     /// rename a file, or that lost events, may not.
     #[test]
@@ -979,23 +1002,8 @@ mod tests {
     fn a_round_walks_when_any_event_may_add_or_remove_a_file() {
         let root = PathBuf::from("/book");
         let page = root.join("content/01-define/purpose.md");
-        let event = |kind, path: Option<&PathBuf>| {
-            let ev = notify::Event::new(kind);
-            Ok(match path {
-                Some(p) => ev.add_path(p.clone()),
-                None => ev,
-            })
-        };
         let saved = EventKind::Modify(ModifyKind::Data(DataChange::Any));
-        let round = |events: Vec<notify::Result<notify::Event>>| {
-            let (tx, rx) = mpsc::channel();
-            for e in events {
-                tx.send(e).expect("send");
-            }
-            let mut changes = Changes::default();
-            while wait_relevant(&rx, &root, Some(Duration::ZERO), &mut changes).expect("events") {}
-            changes
-        };
+        let round = |events| round(&root, events).0;
         let c = round(vec![event(saved, Some(&page)), event(saved, Some(&page))]);
         assert_eq!((c.scan(), c.paths.len()), (Scan::Touched, 1));
         let c = round(vec![
@@ -1029,22 +1037,14 @@ mod tests {
         let root = PathBuf::from("/book");
         let page = root.join("content/01-define/purpose.md");
         let other = root.join("content/01-define/scope.md");
-        let event = |kind, path: &PathBuf| Ok(notify::Event::new(kind).add_path(path.clone()));
+        let (page, other) = (Some(&page), Some(&other));
         let saved = EventKind::Modify(ModifyKind::Data(DataChange::Any));
         let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
-        let round = |events: Vec<notify::Result<notify::Event>>| {
-            let (tx, rx) = mpsc::channel();
-            for e in events {
-                tx.send(e).expect("send");
-            }
-            let mut changes = Changes::default();
-            gather(&rx, &root, Duration::ZERO, &mut changes).expect("events");
-            (changes, rx.try_iter().count())
-        };
+        let round = |events| round(&root, events);
         let (c, left) = round(vec![
-            event(saved, &page),
-            event(closed, &page),
-            event(saved, &other),
+            event(saved, page),
+            event(closed, page),
+            event(saved, other),
         ]);
         assert!(
             c.saved && c.paths.len() == 1 && left == 1,
@@ -1052,16 +1052,16 @@ mod tests {
         );
         // Closing a file the round did not see written.
         let (c, left) = round(vec![
-            event(saved, &page),
-            event(closed, &other),
-            event(saved, &other),
+            event(saved, page),
+            event(closed, other),
+            event(saved, other),
         ]);
         assert!(!c.saved && c.paths.len() == 2 && left == 0);
         // A round that walks waits the window out.
         let (c, left) = round(vec![
-            event(EventKind::Create(CreateKind::File), &page),
-            event(closed, &page),
-            event(saved, &other),
+            event(EventKind::Create(CreateKind::File), page),
+            event(closed, page),
+            event(saved, other),
         ]);
         assert!(!c.saved && c.scan() == Scan::Walk && left == 0);
     }
