@@ -222,14 +222,15 @@ fn main() {
         ms_ as f64 / 1024.0
     );
     println!(
-        "doc files: {nd} files, {:.1} KB in all, largest {:.1} KB, mean {:.1} KB",
+        "doc groups (of {} documents): {nd} files, {:.1} KB in all, largest {:.1} KB, mean {:.1} KB",
+        search::DOC_GROUP,
         td as f64 / 1024.0,
         md as f64 / 1024.0,
         td as f64 / nd.max(1) as f64 / 1024.0
     );
     println!("meta.json: {:.1} KB", meta as f64 / 1024.0);
     println!(
-        "worst one-word query (meta + largest shard + 10 largest doc files): {:.1} KB",
+        "worst one-word query (meta + largest shard + the 10 largest doc groups): {:.1} KB",
         (meta + ms_ + 10 * md) as f64 / 1024.0
     );
 

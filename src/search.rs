@@ -27,10 +27,14 @@
 //!   differ, and `p` holds the postings of the stems in its range. The
 //!   client thus needs no stemmer: it folds a query word, looks it up, and
 //!   reads the postings, usually from the same shard;
-//! - `doc-<id>.json`: one per document, `{"t": title, "u": url, "x": text}`,
-//!   `x` being about the first [`EXCERPT_BYTES`] of the document's plain
-//!   text, from which the client cuts an excerpt around the match. Only
-//!   the results shown are fetched.
+//! - `doc-<g>.json`: the documents `g * DOC_GROUP` to `g * DOC_GROUP +
+//!   DOC_GROUP - 1`, an array of `{"t": title, "u": url, "x": text}`, `x`
+//!   being about the first [`EXCERPT_BYTES`] of the document's plain text,
+//!   from which the client cuts an excerpt around the match. Only the
+//!   groups of the results shown are fetched. A group, not a file per
+//!   document: creating a file costs about as much as indexing a page, so
+//!   10,000 files made the index cost more than the Markdown floor, and
+//!   [`DOC_GROUP`] consecutive documents compress well together over HTTP.
 //!
 //! Postings are a string of base-32 varints (see [`ALPHABET`]): for each
 //! document, the gap from the previous doc id and the weighted term
@@ -70,7 +74,10 @@ pub const B: f64 = 0.75;
 /// carry 5 more bits (least significant group first).
 pub const ALPHABET: &[u8; 64] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 /// Format version of the files, for the client and other tools.
-pub const FORMAT: u32 = 1;
+/// 2: documents in groups of [`DOC_GROUP`] (`"group"` in `meta.json`).
+pub const FORMAT: u32 = 2;
+/// How many consecutive documents share a `doc-<g>.json`.
+pub const DOC_GROUP: usize = 4;
 
 /// The kinds of documents, in the order their ids are assigned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1293,7 +1300,7 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
         }
     }
     drop(maps);
-    let mut docs: Vec<Analysed> = chunks.into_iter().flat_map(|c| c.docs).collect();
+    let docs: Vec<Analysed> = chunks.into_iter().flat_map(|c| c.docs).collect();
     let n = docs.len();
     let avgdl = if n == 0 {
         0.0
@@ -1387,18 +1394,25 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
             bytes,
         });
     }
-    for (id, d) in docs.iter_mut().enumerate() {
-        version.write(&d.hash.to_le_bytes());
+    for (g, group) in docs.chunks(DOC_GROUP).enumerate() {
+        let len = group.iter().map(|d| d.file.len() + 1).sum::<usize>() + 1;
+        let mut bytes = Vec::with_capacity(len);
+        for d in group {
+            version.write(&d.hash.to_le_bytes());
+            bytes.push(if bytes.is_empty() { b'[' } else { b',' });
+            bytes.extend_from_slice(d.file.as_bytes());
+        }
+        bytes.push(b']');
         files.push(OutFile {
-            path: format!("search/doc-{id}.json"),
-            bytes: std::mem::take(&mut d.file).into_bytes(),
+            path: format!("search/doc-{g}.json"),
+            bytes,
         });
     }
 
     let mut meta = String::with_capacity(1024);
     let _ = write!(
         meta,
-        "{{\"format\":{FORMAT},\"version\":\"{:016x}\",\"n\":{n},\"avgdl\":{avgdl:.3},\"k1\":{K1},\"b\":{B},\"norm\":{NORM_BASE},\"kinds\":{{",
+        "{{\"format\":{FORMAT},\"version\":\"{:016x}\",\"n\":{n},\"group\":{DOC_GROUP},\"avgdl\":{avgdl:.3},\"k1\":{K1},\"b\":{B},\"norm\":{NORM_BASE},\"kinds\":{{",
         version.0
     );
     let mut first = true;
@@ -1464,9 +1478,10 @@ mod tests {
                 .collect()
         };
         let whole = files(usize::MAX);
+        let groups = whole.iter().filter(|(p, _)| p.starts_with("search/doc-"));
         assert!(
-            whole.len() > 10,
-            "the fixture has documents ({})",
+            groups.count() > 2,
+            "the fixture has several groups of documents ({} files)",
             whole.len()
         );
         assert!(

@@ -111,8 +111,12 @@ fn query(ix: &BTreeMap<String, Value>, word: &str) -> Vec<(u64, f64)> {
     out
 }
 
+/// Document `id`: the `id % group`th of its group's file.
 fn doc(ix: &BTreeMap<String, Value>, id: u64) -> &Value {
-    &ix[&format!("search/doc-{id}.json")]
+    let group = ix["search/meta.json"]["group"]
+        .as_u64()
+        .expect("a group size");
+    &ix[&format!("search/doc-{}.json", id / group)][(id % group) as usize]
 }
 
 fn title(ix: &BTreeMap<String, Value>, id: u64) -> &str {
@@ -205,10 +209,23 @@ fn phases_and_kinds_are_id_ranges() {
     assert_eq!(kind(&ix, id_of(&ix, "define/purpose/")), "page");
     assert_eq!(kind(&ix, id_of(&ix, "norms/meetings/")), "norm");
     assert_eq!(kind(&ix, id_of(&ix, "cases/amara/")), "case");
+    // Every document is in a group, the groups in id order, each full
+    // but the last.
     let n = meta["n"].as_u64().unwrap();
+    let group = meta["group"].as_u64().unwrap();
+    assert_eq!(group, search::DOC_GROUP as u64);
+    let groups = ix.keys().filter(|k| k.starts_with("search/doc-")).count() as u64;
+    assert_eq!(groups, n.div_ceil(group));
+    for g in 0..groups {
+        let len = ix[&format!("search/doc-{g}.json")]
+            .as_array()
+            .unwrap()
+            .len() as u64;
+        assert_eq!(len, group.min(n - g * group), "group {g}");
+    }
     assert_eq!(
-        ix.keys().filter(|k| k.starts_with("search/doc-")).count() as u64,
-        n
+        doc(&ix, n - 1)["u"].as_str().map(str::is_empty),
+        Some(false)
     );
 }
 

@@ -73,7 +73,9 @@ function createSearch(root, get) {
     }
     return out.sort((x, y) => y.matched - x.matched || y.score - x.score || x.id - y.id);
   }
-  return { init, query, doc: (id) => load("doc-" + id + ".json") };
+  // Documents come in groups of meta.group consecutive ids, one file each.
+  const doc = (id) => init().then((m) => load("doc-" + Math.floor(id / m.group) + ".json")).then((g) => g[id % meta.group]);
+  return { init, query, doc };
 }
 
 // [text, match, text, …]: the text around the first match ("meeting" for
@@ -118,23 +120,24 @@ function attach(form) {
     const q = input.value.trim(), n = ++seq, kinds = [...filters.querySelectorAll("input:checked")].map((c) => c.value);
     box.hidden = !q;
     if (!q) return;
-    let res;
-    try { res = await search.query(input.value, { kinds, phase: phase.value }); } catch (e) { return fail(); }
+    let res, docs;
+    try {
+      res = await search.query(input.value, { kinds, phase: phase.value });
+      // The list is replaced whole, once the results shown have their
+      // titles and links: a result is never a link without a target.
+      docs = await Promise.all(res.slice(0, shown).map((r) => search.doc(r.id)));
+    } catch (e) { return fail(); }
     if (n !== seq) return;
     status.textContent = (res.length ? res.length + (res.length > 1 ? " results" : " result") : "No results") + " for “" + q + "”";
-    list.textContent = "";
     more.hidden = res.length <= shown;
-    for (const r of res.slice(0, shown)) {
-      const li = el("li"), a = el("a"), p = el("p", "search-excerpt");
-      a.append(el("span", "search-kind search-kind-" + r.kind, KINDS[r.kind]), " ");
+    list.replaceChildren(...docs.map((d, j) => {
+      const r = res[j], li = el("li"), a = el("a"), p = el("p", "search-excerpt");
+      a.href = href(d.u);
+      a.append(el("span", "search-kind search-kind-" + r.kind, KINDS[r.kind]), " ", el("span", "search-title", d.t));
+      excerpt(d.x, r.stems).forEach((s, i) => p.append(i % 2 ? el("mark", "", s) : s));
       li.append(a, r.phase ? " " : "", r.phase ? el("span", "search-phase", r.phase.title) : "", p);
-      list.append(li);
-      search.doc(r.id).then((d) => {
-        a.href = href(d.u);
-        a.append(el("span", "search-title", d.t));
-        excerpt(d.x, r.stems).forEach((s, i) => p.append(i % 2 ? el("mark", "", s) : s));
-      });
-    }
+      return li;
+    }));
   }
   more.onclick = () => { shown += 10; run(); };
   filters.onchange = run;
