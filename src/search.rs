@@ -1300,7 +1300,7 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
         }
     }
     drop(maps);
-    let docs: Vec<Analysed> = chunks.into_iter().flat_map(|c| c.docs).collect();
+    let mut docs: Vec<Analysed> = chunks.into_iter().flat_map(|c| c.docs).collect();
     let n = docs.len();
     let avgdl = if n == 0 {
         0.0
@@ -1394,13 +1394,14 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
             bytes,
         });
     }
-    for (g, group) in docs.chunks(DOC_GROUP).enumerate() {
+    for (g, group) in docs.chunks_mut(DOC_GROUP).enumerate() {
         let len = group.iter().map(|d| d.file.len() + 1).sum::<usize>() + 1;
         let mut bytes = Vec::with_capacity(len);
         for d in group {
             version.write(&d.hash.to_le_bytes());
             bytes.push(if bytes.is_empty() { b'[' } else { b',' });
-            bytes.extend_from_slice(d.file.as_bytes());
+            // Freed as it is copied: the excerpts are 25 MB at 10,000 pages.
+            bytes.extend_from_slice(std::mem::take(&mut d.file).as_bytes());
         }
         bytes.push(b']');
         files.push(OutFile {
