@@ -103,9 +103,13 @@ fn render(body: &str) -> usize {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--own`: only the index on its own (what bench/run.py times against
+    // the floor, alternating with it).
+    let own_only = args.iter().any(|a| a == "--own");
+    let mut args = args.into_iter().filter(|a| a != "--own");
     let Some(root) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: search_cost BOOK_DIR [OUT_DIR]");
+        eprintln!("usage: search_cost BOOK_DIR [OUT_DIR] [--own]");
         std::process::exit(2);
     };
     let out = args.next().map(PathBuf::from);
@@ -126,56 +130,17 @@ fn main() {
         rayon::current_num_threads()
     );
 
-    let (render_par, _) = best_of(5, || bodies.par_iter().map(|b| render(b)).sum::<usize>());
-    let keys = doc_keys(hb);
-    let (copbook_par, _) = best_of(5, || {
-        keys.par_iter()
-            .map(|&k| render_copbook(hb, k))
-            .sum::<usize>()
-    });
-    let (index, files) = best_of(5, || search::build_index(hb));
-    let (render_seq, _) = best_of(3, || bodies.iter().map(|b| render(b)).sum::<usize>());
-    let (copbook_seq, _) = best_of(3, || {
-        keys.iter().map(|&k| render_copbook(hb, k)).sum::<usize>()
-    });
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("a pool");
-    let (index_seq, _) = pool.install(|| best_of(3, || search::build_index(hb)));
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("                                  all cores   one core");
-    println!(
-        "pulldown-cmark push_html:         {:7.1} ms {:7.1} ms",
-        ms(render_par),
-        ms(render_seq)
-    );
-    println!(
-        "copbook markdown::render (links): {:7.1} ms {:7.1} ms",
-        ms(copbook_par),
-        ms(copbook_seq)
-    );
-    println!(
-        "search::build_index:              {:7.1} ms {:7.1} ms",
-        ms(index),
-        ms(index_seq)
-    );
-    println!(
-        "index / push_html: {:.2} (all cores), {:.2} (one core)",
-        index.as_secs_f64() / render_par.as_secs_f64(),
-        index_seq.as_secs_f64() / render_seq.as_secs_f64(),
-    );
-    println!(
-        "index / markdown::render: {:.2} (all cores), {:.2} (one core)",
-        index.as_secs_f64() / copbook_par.as_secs_f64(),
-        index_seq.as_secs_f64() / copbook_seq.as_secs_f64(),
-    );
+    if !own_only {
+        compare(hb, &bodies);
+    }
 
     // The index on its own, written as the build writes it (in parallel,
     // through a staging folder), into a new folder each run.
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let scratch = std::env::temp_dir().join(format!("search-cost-{}", std::process::id()));
     let mut own = Vec::new();
     let mut built = Vec::new();
+    let mut files = Vec::new();
     for _ in 0..5 {
         let _ = std::fs::remove_dir_all(&scratch);
         std::fs::create_dir_all(&scratch).expect("scratch folder");
@@ -190,6 +155,7 @@ fn main() {
             .expect("written");
         staging.commit().expect("swapped in");
         own.push(t.elapsed());
+        files = index;
     }
     let _ = std::fs::remove_dir_all(&scratch);
     own.sort();
@@ -242,4 +208,53 @@ fn main() {
         }
         println!("wrote {} files under {}", files.len(), out.display());
     }
+}
+
+/// The index beside pulldown-cmark's `push_html` and copbook's own
+/// rendering of the same bodies, on all cores and on one.
+fn compare(hb: &Handbook, bodies: &[&str]) {
+    let (render_par, _) = best_of(5, || bodies.par_iter().map(|b| render(b)).sum::<usize>());
+    let keys = doc_keys(hb);
+    let (copbook_par, _) = best_of(5, || {
+        keys.par_iter()
+            .map(|&k| render_copbook(hb, k))
+            .sum::<usize>()
+    });
+    let (index, _) = best_of(5, || search::build_index(hb));
+    let (render_seq, _) = best_of(3, || bodies.iter().map(|b| render(b)).sum::<usize>());
+    let (copbook_seq, _) = best_of(3, || {
+        keys.iter().map(|&k| render_copbook(hb, k)).sum::<usize>()
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool");
+    let (index_seq, _) = pool.install(|| best_of(3, || search::build_index(hb)));
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("                                  all cores   one core");
+    println!(
+        "pulldown-cmark push_html:         {:7.1} ms {:7.1} ms",
+        ms(render_par),
+        ms(render_seq)
+    );
+    println!(
+        "copbook markdown::render (links): {:7.1} ms {:7.1} ms",
+        ms(copbook_par),
+        ms(copbook_seq)
+    );
+    println!(
+        "search::build_index:              {:7.1} ms {:7.1} ms",
+        ms(index),
+        ms(index_seq)
+    );
+    println!(
+        "index / push_html: {:.2} (all cores), {:.2} (one core)",
+        index.as_secs_f64() / render_par.as_secs_f64(),
+        index_seq.as_secs_f64() / render_seq.as_secs_f64(),
+    );
+    println!(
+        "index / markdown::render: {:.2} (all cores), {:.2} (one core)",
+        index.as_secs_f64() / copbook_par.as_secs_f64(),
+        index_seq.as_secs_f64() / copbook_seq.as_secs_f64(),
+    );
 }
