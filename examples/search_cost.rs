@@ -71,6 +71,10 @@ fn render_copbook(hb: &Handbook, key: DocKey) -> usize {
     out.len()
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 fn doc_keys(hb: &Handbook) -> Vec<DocKey> {
     let mut keys = vec![DocKey::Home];
     keys.extend((0..hb.phases.len()).map(DocKey::Phase));
@@ -136,7 +140,6 @@ fn main() {
 
     // The index on its own, written as the build writes it (in parallel,
     // through a staging folder), into a new folder each run.
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let scratch = std::env::temp_dir().join(format!("search-cost-{}", std::process::id()));
     let mut own = Vec::new();
     let mut built = Vec::new();
@@ -230,7 +233,6 @@ fn compare(hb: &Handbook, bodies: &[&str]) {
         .build()
         .expect("a pool");
     let (index_seq, _) = pool.install(|| best_of(3, || search::build_index(hb)));
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("                                  all cores   one core");
     println!(
         "pulldown-cmark push_html:         {:7.1} ms {:7.1} ms",
