@@ -94,6 +94,7 @@ fn example_handbook_in_chromium() {
         .arg(&book)
         .current_dir(repo().join("tests/browser"))
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .env("COPBOOK_BIN", env!("CARGO_BIN_EXE_copbook"))
         .stdin(Stdio::null())
         .stdout(out.try_clone().expect("clone log handle"))
         .stderr(out)

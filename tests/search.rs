@@ -354,6 +354,91 @@ fn the_client_ranks_and_filters() {
     assert_eq!(get("nothingmatchesthis")["count"], 0);
 }
 
+/// The client revalidates `meta.json` (its name is fixed, so a copy
+/// cached from the last deploy would pair new pages with an old index),
+/// asks for every other file with the index's version, and says "reload"
+/// to an index in a format it cannot read instead of reading it wrongly.
+#[test]
+fn the_client_revalidates_meta_and_refuses_another_format() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node is not installed: skipping the search client test");
+        return;
+    }
+    let today = Date::parse(common::TODAY).expect("a date");
+    let checked = copbook::build::check(&common::fixture("good"), today, false).expect("a book");
+    let files = search::build_index(&checked.handbook);
+    let client = common::repo_root().join("themes/default/search.js");
+    let run = |format: Option<u32>| {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        for f in &files {
+            let p = dir.path().join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            let mut bytes = f.bytes.clone();
+            if let (Some(n), true) = (format, f.path == "search/meta.json") {
+                let mut meta: Value = serde_json::from_slice(&bytes).unwrap();
+                meta["format"] = n.into();
+                bytes = serde_json::to_vec(&meta).unwrap();
+            }
+            std::fs::write(p, bytes).unwrap();
+        }
+        let out = run_client(&client, dir.path(), FETCH_HARNESS);
+        serde_json::from_str::<Value>(&out).expect("JSON from the harness")
+    };
+
+    let meta: Value = serde_json::from_slice(
+        &files
+            .iter()
+            .find(|f| f.path == "search/meta.json")
+            .expect("a meta.json")
+            .bytes,
+    )
+    .unwrap();
+    let version = meta["version"].as_str().expect("a version").to_owned();
+    let good = run(None);
+    assert_eq!(good["error"], Value::Null, "{good}");
+    assert_eq!(good["format"], search::FORMAT, "the client's FORMAT");
+    assert_eq!(good["title"], "Luka Kovač", "{good}");
+    let calls = good["calls"].as_array().expect("calls");
+    assert_eq!(
+        calls[0],
+        serde_json::json!(["search/meta.json", true]),
+        "meta.json first, revalidated: {good}"
+    );
+    assert!(calls.len() >= 3, "a shard and a document too: {good}");
+    for c in &calls[1..] {
+        let url = c[0].as_str().unwrap();
+        assert!(
+            url.ends_with(&format!("?v={version}")) && c[1] == false,
+            "every other file by version, from the cache: {c}"
+        );
+    }
+
+    let old = run(Some(search::FORMAT - 1));
+    assert_eq!(old["error"], "Outdated", "{old}");
+    assert_eq!(old["calls"].as_array().map(Vec::len), Some(1), "{old}");
+}
+
+const FETCH_HARNESS: &str = r#"
+const fs = require("fs"), path = require("path");
+const S = require(process.argv[2]);
+const dir = process.argv[3], calls = [];
+const get = (u, fresh) => {
+  calls.push([u, fresh]);
+  return Promise.resolve(JSON.parse(fs.readFileSync(path.join(dir, u.split("?")[0]), "utf8")));
+};
+(async () => {
+  const s = S.createSearch("", get);
+  let title = null, error = null;
+  try {
+    const r = await s.query("kovac");
+    title = (await s.doc(r[0].id)).t;
+  } catch (e) {
+    error = e instanceof S.Outdated ? "Outdated" : String(e);
+  }
+  console.log(JSON.stringify({ calls, title, error, format: S.FORMAT }));
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
 const HARNESS: &str = r#"
 const fs = require("fs"), path = require("path");
 const S = require(process.argv[2]);

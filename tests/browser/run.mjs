@@ -8,13 +8,18 @@
 // exits 1 when any check failed. SKIP is for a feature the site does not
 // have yet (the check says which); it does not fail the run.
 //
+// COPBOOK_BIN is the copbook binary, for the checks that build a site of
+// their own (tests/browser.rs sets it; without it they are skipped).
 // COPBOOK_CHROMIUM overrides the browser binary (default /usr/bin/chromium);
 // COPBOOK_BROWSER_ONLY=1,7 runs only those checks (5, console errors, is
 // always on), for quick iterations on one part of the site.
 
 import { chromium } from "playwright-core";
 import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
@@ -470,6 +475,90 @@ await section("7 phone 360px", async () => {
     }
   }
   await page.close();
+});
+
+// ---------------------------------------------------------------------------
+// 8. Search after a redeploy, behind an HTTP cache like GitHub Pages
+
+/**
+ * Serves the folder `dir()` names at the time of each request, as GitHub
+ * Pages does: `Cache-Control: max-age=600` and an ETag, 304 when it
+ * matches.
+ */
+async function staticServer(dir) {
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json" };
+  const server = http.createServer((req, res) => {
+    const root = dir();
+    let p = decodeURIComponent(new URL(req.url, "http://localhost").pathname);
+    if (p.endsWith("/")) p += "index.html";
+    const file = path.join(root, p);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = fs.readFileSync(file);
+    const etag = `"${crypto.createHash("sha1").update(body).digest("hex")}"`;
+    const headers = { "Cache-Control": "max-age=600", ETag: etag, "Content-Type": types[path.extname(file)] || "application/octet-stream" };
+    if (req.headers["if-none-match"] === etag) res.writeHead(304, headers).end();
+    else res.writeHead(200, headers).end(body);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}
+
+await section("8 search after a redeploy", async () => {
+  const bin = process.env.COPBOOK_BIN;
+  if (!bin) return skip("COPBOOK_BIN is not set, so no site can be built (tests/browser.rs sets it)");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "copbook-redeploy-"));
+  let server = null;
+  try {
+    // Deploy 1 has the word on the purpose page, deploy 2 on the scope
+    // page only: a result from a cached index of deploy 1 is stale.
+    const book = path.join(tmp, "book");
+    fs.cpSync(BOOK, book, { recursive: true });
+    const page1 = path.join(book, "content", "01-define", "purpose.md");
+    const page2 = path.join(book, "content", "01-define", "scope.md");
+    const [text1, text2] = [fs.readFileSync(page1, "utf8"), fs.readFileSync(page2, "utf8")];
+    const word = "quokkamascot";
+    const deploy = (name) => {
+      execFileSync(bin, ["build", book, "-d", path.join(tmp, name)], { stdio: "pipe" });
+      return path.join(tmp, name);
+    };
+    fs.writeFileSync(page1, text1.replace(/\s*$/, `\n\nOur ${word} says hello.\n`));
+    const first = deploy("one");
+    fs.writeFileSync(page1, text1);
+    fs.writeFileSync(page2, text2.replace(/\s*$/, `\n\nThe ${word} is out of scope.\n`));
+    const second = deploy("two");
+    let live = first;
+    server = await staticServer(() => live);
+    const origin = `http://127.0.0.1:${server.address().port}/`;
+    const page = await newPage();
+    const results = async (at) => {
+      await page.goto(origin + at, { waitUntil: "load" });
+      await page.locator("#search").fill(word);
+      const list = page.locator("#search-results .search-list a[href]");
+      await list.first().waitFor({ timeout: WAIT });
+      return (await list.evaluateAll((as) => as.map((a) => a.getAttribute("href")))).join(" ");
+    };
+    const one = await results("");
+    check(/purpose\//.test(one) && !/scope\//.test(one), `deploy 1: "${word}" finds the purpose page`, `links: ${one}`);
+    live = second;
+    const two = await results("members/");
+    check(/scope\//.test(two) && !/purpose\//.test(two), `deploy 2, same browser cache: "${word}" finds the scope page, not deploy 1's purpose page`, `links: ${two}`);
+    // A page whose script is older than the index's format (a deploy of a
+    // later copbook) says to reload rather than show wrong results.
+    const meta = path.join(second, "search", "meta.json");
+    fs.writeFileSync(meta, fs.readFileSync(meta, "utf8").replace(/"format":\d+/, '"format":99'));
+    await page.goto(origin + "roles/", { waitUntil: "load" });
+    await page.locator("#search").fill(word);
+    const status = page.locator("#search-results .search-status");
+    const said = await status.filter({ hasText: "reload the page" }).waitFor({ timeout: WAIT }).then(() => true, () => false);
+    check(said, "an index in a format the page cannot read: the search box says to reload the page", `it says ${JSON.stringify(await status.innerText().catch(() => ""))}`);
+    await page.close();
+  } finally {
+    server?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 // ---------------------------------------------------------------------------

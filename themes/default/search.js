@@ -12,12 +12,26 @@ const keys = (w) => {
 };
 const words = (t) => t.split(/[^\p{L}\p{N}\p{M}_'’.:]+/u).map((w) => w.replace(/^[.:]+|[.:]+$/g, "")).filter(Boolean);
 
+/** The index format this client reads (`FORMAT` in src/search.rs). */
+const FORMAT = 2;
+
+/** An index this client cannot read: the page is older than the site. */
+class Outdated extends Error {}
+
+// `get(url, fresh)`: `fresh` asks the HTTP cache to check with the server
+// first. meta.json has a fixed name and every other file is asked for with
+// its version, so meta.json alone is revalidated (one 304 while nothing
+// changed): a copy cached from an earlier deploy (GitHub Pages says
+// `max-age=600`) would pair this deploy's pages with the last one's index.
 function createSearch(root, get) {
-  get = get || ((u) => fetch(u).then((r) => { if (!r.ok) throw Error(u); return r.json(); }));
+  get = get || ((u, fresh) => fetch(u, fresh ? { cache: "no-cache" } : {}).then((r) => { if (!r.ok) throw Error(u); return r.json(); }));
   const cache = {};
   let meta = null;
-  const load = (p) => { const u = root + "search/" + p + (meta ? "?v=" + meta.version : ""); return cache[u] || (cache[u] = get(u)); };
-  const init = () => meta ? Promise.resolve(meta) : load("meta.json").then((m) => (meta = m));
+  const load = (p) => { const u = root + "search/" + p + "?v=" + meta.version; return cache[u] || (cache[u] = get(u, false)); };
+  const init = () => meta ? Promise.resolve(meta) : get(root + "search/meta.json", true).then((m) => {
+    if (m.format !== FORMAT) throw new Outdated("search index format " + m.format + ", this page reads " + FORMAT);
+    return (meta = m);
+  });
   const index = (key) => Math.max(0, meta.shards.findLastIndex((s) => s <= key));
   const shard = (i) => load("idx-" + i + ".json");
   async function lookup(key, prefix) {
@@ -97,7 +111,7 @@ function excerpt(text, stems, size = 180) {
   return parts;
 }
 
-if (typeof module === "object") module.exports = { createSearch, excerpt, keys, words };
+if (typeof module === "object") module.exports = { createSearch, excerpt, keys, words, FORMAT, Outdated };
 if (typeof document === "undefined") return;
 
 const me = document.currentScript;
@@ -112,9 +126,10 @@ function attach(form) {
   if (!box) { box = el("div"); box.id = "search-results"; box.hidden = true; form.after(box); }
   box.innerHTML = '<div class="search-filters" role="group" aria-label="Filter results"></div><p class="search-status" role="status"></p><ol class="search-list"></ol><button type="button" class="search-more" hidden>More results</button>';
   const [filters, status, list, more] = box.children, search = createSearch(root), phase = el("select");
-  const fail = () => {
+  const fail = (e) => {
     box.hidden = false;
-    status.innerHTML = "Search needs the site served over HTTP. Browse: " + ["members", "roles", "norms"].map((k) => `<a href="${href(k + "/")}">${k[0].toUpperCase() + k.slice(1)}</a>`).join(", ");
+    const browse = " Browse: " + ["members", "roles", "norms"].map((k) => `<a href="${href(k + "/")}">${k[0].toUpperCase() + k.slice(1)}</a>`).join(", ");
+    status.innerHTML = (e instanceof Outdated ? "The handbook has changed since this page was loaded: reload the page to search it." : "Search needs the site served over HTTP.") + browse;
   };
   async function run() {
     const q = input.value.trim(), n = ++seq, kinds = [...filters.querySelectorAll("input:checked")].map((c) => c.value);
@@ -126,7 +141,7 @@ function attach(form) {
       // The list is replaced whole, once the results shown have their
       // titles and links: a result is never a link without a target.
       docs = await Promise.all(res.slice(0, shown).map((r) => search.doc(r.id)));
-    } catch (e) { return fail(); }
+    } catch (e) { return fail(e); }
     if (n !== seq) return;
     status.textContent = (res.length ? res.length + (res.length > 1 ? " results" : " result") : "No results") + " for “" + q + "”";
     more.hidden = res.length <= shown;
@@ -164,7 +179,7 @@ function attach(form) {
     const q = new URLSearchParams(location.search).get("q");
     if (q && !input.value) input.value = q;
     if (input.value) run();
-  }, () => input.addEventListener("focus", fail));
+  }, (e) => input.addEventListener("focus", () => fail(e)));
 }
 
 const start = () => document.querySelectorAll("form.search").forEach(attach);
