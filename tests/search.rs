@@ -418,6 +418,130 @@ fn the_client_revalidates_meta_and_refuses_another_format() {
     assert_eq!(old["calls"].as_array().map(Vec::len), Some(1), "{old}");
 }
 
+/// A page left open across a deploy: its client keeps the index it has
+/// for a minute, then asks for `meta.json` again before a query, and on a
+/// new version reads only the new index's files (none of the old ones it
+/// fetched); an index in a format it cannot read then says "reload".
+#[test]
+fn an_open_page_moves_to_a_new_deploy_s_index() {
+    if Command::new("node").arg("--version").output().is_err() {
+        eprintln!("node is not installed: skipping the search client test");
+        return;
+    }
+    let today = Date::parse(common::TODAY).expect("a date");
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    // Deploy 1 is the fixture; in deploy 2 Luka Kovač is Luka Horvat.
+    let book = tmp.path().join("book");
+    common::copy_dir(&common::fixture("good"), &book);
+    let deploy = |name: &str| {
+        let checked = copbook::build::check(&book, today, false).expect("a book");
+        let dir = tmp.path().join(name);
+        for f in search::build_index(&checked.handbook) {
+            let p = dir.join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, f.bytes).unwrap();
+        }
+        dir
+    };
+    let one = deploy("one");
+    let luka = book.join("content/members/luka.md");
+    let text = std::fs::read_to_string(&luka).unwrap();
+    std::fs::write(&luka, text.replace("Luka Kovač", "Luka Horvat")).unwrap();
+    let two = deploy("two");
+    // Deploy 3: an index of a later format.
+    let three = tmp.path().join("three");
+    common::copy_dir(&two, &three);
+    let meta = three.join("search/meta.json");
+    let m = std::fs::read_to_string(&meta).unwrap();
+    std::fs::write(&meta, m.replace("\"format\":2,", "\"format\":99,")).unwrap();
+
+    let client = common::repo_root().join("themes/default/search.js");
+    let script = tmp.path().join("harness.js");
+    std::fs::write(&script, REDEPLOY_HARNESS).unwrap();
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(&client)
+        .args([&one, &two, &three])
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "node failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let steps: Value = serde_json::from_slice(&out.stdout).expect("JSON from the harness");
+    let step = |n: usize| &steps[n];
+    let title = |n: usize| step(n)["titles"][0].clone();
+    assert_eq!(title(0), "Luka Kovač", "deploy 1: {}", step(0));
+    assert_eq!(
+        step(1)["metas"],
+        0,
+        "deploy 2 is live, 30 s later: no new request for meta.json: {}",
+        step(1)
+    );
+    assert_eq!(
+        title(1),
+        "Luka Kovač",
+        "still deploy 1's index, whole: {}",
+        step(1)
+    );
+    assert_eq!(
+        step(2)["metas"],
+        1,
+        "61 s later: meta.json again: {}",
+        step(2)
+    );
+    assert_eq!(title(2), "Luka Horvat", "deploy 2's index: {}", step(2));
+    assert!(
+        step(2)["dirs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d == "two"),
+        "every file of that query from deploy 2: {}",
+        step(2)
+    );
+    assert_eq!(step(3)["count"], 0, "deploy 2 has no Kovač: {}", step(3));
+    assert_eq!(
+        step(4)["error"],
+        "Outdated",
+        "deploy 3's format: {}",
+        step(4)
+    );
+}
+
+/// Steps of `REDEPLOY_HARNESS`: a query at a time (s) on a deploy (0, 1
+/// or 2 of the folders given), with the meta.json requests it made and the
+/// deploys its files came from.
+const REDEPLOY_HARNESS: &str = r#"
+const fs = require("fs"), path = require("path");
+const S = require(process.argv[2]);
+const dirs = process.argv.slice(3);
+let live = 0, t = 0, metas = 0, from = [];
+const get = (u, fresh) => {
+  if (u.endsWith("meta.json")) metas++;
+  from.push(path.basename(dirs[live]));
+  return Promise.resolve(JSON.parse(fs.readFileSync(path.join(dirs[live], u.split("?")[0]), "utf8")));
+};
+const s = S.createSearch("", get, () => t);
+const steps = [[0, 0, "kovac"], [1, 30, "kovac"], [1, 61, "horvat"], [1, 62, "kovac"], [2, 200, "horvat"]];
+(async () => {
+  const out = [];
+  for (const [d, at, q] of steps) {
+    [live, t, metas, from] = [d, at * 1000, 0, []];
+    try {
+      const r = await s.query(q);
+      const titles = [];
+      for (const x of r.slice(0, 3)) titles.push((await s.doc(x.id)).t);
+      out.push({ q, count: r.length, titles, metas, dirs: from });
+    } catch (e) {
+      out.push({ q, error: e instanceof S.Outdated ? "Outdated" : String(e), metas });
+    }
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
 const FETCH_HARNESS: &str = r#"
 const fs = require("fs"), path = require("path");
 const S = require(process.argv[2]);

@@ -533,10 +533,16 @@ await section("8 search after a redeploy", async () => {
     server = await staticServer(() => live);
     const origin = `http://127.0.0.1:${server.address().port}/`;
     const page = await newPage();
+    // The result links for the word, on the page open at `at` (or on the
+    // page as it is, with no `at`), once they are there.
     const results = async (at) => {
-      await page.goto(origin + at, { waitUntil: "load" });
-      await page.locator("#search").fill(word);
+      if (at !== undefined) await page.goto(origin + at, { waitUntil: "load" });
       const list = page.locator("#search-results .search-list a[href]");
+      // The box shows its last list until the new one replaces it whole:
+      // emptied here, the links waited for are the new query's.
+      await page.locator("#search").fill("");
+      await page.evaluate(() => document.querySelector("#search-results .search-list")?.replaceChildren());
+      await page.locator("#search").fill(word);
       await list.first().waitFor({ timeout: WAIT });
       return (await list.evaluateAll((as) => as.map((a) => a.getAttribute("href")))).join(" ");
     };
@@ -545,6 +551,22 @@ await section("8 search after a redeploy", async () => {
     live = second;
     const two = await results("members/");
     check(/scope\//.test(two) && !/purpose\//.test(two), `deploy 2, same browser cache: "${word}" finds the scope page, not deploy 1's purpose page`, `links: ${two}`);
+    // A page left open across a deploy: within a minute it keeps the
+    // index it has; after that its next query reads the new deploy's.
+    live = first;
+    const before = await results("norms/");
+    live = second;
+    const within = await results();
+    await page.evaluate(() => {
+      const real = Date.now;
+      Date.now = () => real() + 120_000;
+    });
+    const after = await results();
+    check(
+      /purpose\//.test(before) && /purpose\//.test(within) && /scope\//.test(after) && !/purpose\//.test(after),
+      "a page open across a deploy: its index for the first minute, then the new deploy's (scope page, not purpose)",
+      `links: on deploy 1 ${before}; deploy 2 at once ${within}; two minutes later ${after}`,
+    );
     // A page whose script is older than the index's format (a deploy of a
     // later copbook) says to reload rather than show wrong results.
     const meta = path.join(second, "search", "meta.json");

@@ -14,6 +14,8 @@ const words = (t) => t.split(/[^\p{L}\p{N}\p{M}_'’.:]+/u).map((w) => w.replace
 
 /** The index format this client reads (`FORMAT` in src/search.rs). */
 const FORMAT = 2;
+/** How long a page trusts the meta.json it has before a query asks again. */
+const RECHECK_MS = 60_000;
 
 /** An index this client cannot read: the page is older than the site. */
 class Outdated extends Error {}
@@ -23,15 +25,28 @@ class Outdated extends Error {}
 // its version, so meta.json alone is revalidated (one 304 while nothing
 // changed): a copy cached from an earlier deploy (GitHub Pages says
 // `max-age=600`) would pair this deploy's pages with the last one's index.
-function createSearch(root, get) {
+// A page left open across a deploy asks again before a query once its
+// copy is a minute old, and drops what it fetched when the version moved:
+// it would otherwise mix the old index's files with the new one's.
+// `now` is the clock (for the tests; Date.now is looked up at each call).
+function createSearch(root, get, now = () => Date.now()) {
   get = get || ((u, fresh) => fetch(u, fresh ? { cache: "no-cache" } : {}).then((r) => { if (!r.ok) throw Error(u); return r.json(); }));
-  const cache = {};
-  let meta = null;
+  let cache = {}, meta = null, checked = 0, pending = null;
   const load = (p) => { const u = root + "search/" + p + "?v=" + meta.version; return cache[u] || (cache[u] = get(u, false)); };
-  const init = () => meta ? Promise.resolve(meta) : get(root + "search/meta.json", true).then((m) => {
+  const fetchMeta = () => get(root + "search/meta.json", true).then((m) => {
     if (m.format !== FORMAT) throw new Outdated("search index format " + m.format + ", this page reads " + FORMAT);
-    return (meta = m);
+    checked = now();
+    if (!meta || m.version !== meta.version) [meta, cache] = [m, {}];
+    return meta;
   });
+  const ask = () => pending || (pending = fetchMeta().finally(() => { pending = null; }));
+  // What a query starts from: the meta it has while it is fresh, else
+  // meta.json again (the one it has when that fails for want of a
+  // network).
+  const init = () => {
+    if (meta && now() - checked < RECHECK_MS) return Promise.resolve(meta);
+    return meta ? ask().catch((e) => { if (e instanceof Outdated) throw e; return meta; }) : ask();
+  };
   const index = (key) => Math.max(0, meta.shards.findLastIndex((s) => s <= key));
   const shard = (i) => load("idx-" + i + ".json");
   async function lookup(key, prefix) {
@@ -88,7 +103,9 @@ function createSearch(root, get) {
     return out.sort((x, y) => y.matched - x.matched || y.score - x.score || x.id - y.id);
   }
   // Documents come in groups of meta.group consecutive ids, one file each.
-  const doc = (id) => init().then((m) => load("doc-" + Math.floor(id / m.group) + ".json")).then((g) => g[id % meta.group]);
+  // A result's document comes from the index the query read: no check
+  // here, which could move to another version between the two.
+  const doc = (id) => (meta ? Promise.resolve(meta) : ask()).then((m) => load("doc-" + Math.floor(id / m.group) + ".json").then((g) => g[id % m.group]));
   return { init, query, doc };
 }
 
