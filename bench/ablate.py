@@ -21,13 +21,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from run import cpu_ticks  # noqa: E402
+from run import cpu_ticks, timed  # noqa: E402
 
 ALL = ["ABL_NOSCAN", "ABL_NOSEARCH", "ABL_NOPRINT", "ABL_NOJSON"]
 VARIANTS = [
@@ -40,19 +38,6 @@ VARIANTS = [
     ("none of those four", ALL),
     ("none of those four, and nothing written", ALL + ["ABL_NOWRITE"]),
 ]
-
-
-def timed(cmd, env):
-    """(wall ms, CPU ms, peak MB) of one run of cmd."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        t0 = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", t.name] + cmd,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        wall = (time.perf_counter() - t0) * 1000
-        if p.returncode != 0:
-            raise RuntimeError(f"{cmd[0]} failed: {p.stderr[-2000:]}")
-        kb, user, sys_ = t.read().split()[-3:]
-        return wall, (float(user) + float(sys_)) * 1000, int(kb) / 1024
 
 
 def build_ablated():
@@ -97,7 +82,8 @@ def main():
                 else:
                     cmd = [copbook, "build", book, "-d", out]
                     env = dict(os.environ, **{s: "1" for s in switches})
-                figures[name].append(timed(cmd, env))
+                secs, kb, _, cpu = timed(cmd, env)
+                figures[name].append((secs * 1000, cpu * 1000, kb / 1024))
         steal1, total1 = cpu_ticks()
         steal = 100 * (steal1 - steal0) / max(1, total1 - total0)
         print(f"\n{size} pages (host steal during these runs: {steal:.1f}% of CPU time)")

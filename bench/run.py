@@ -33,17 +33,18 @@ def hugo_binary():
 
 
 def timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time (for peak RSS); returns (wall seconds,
-    peak KB, stderr). Wall time is measured here: time's %e has 10 ms steps."""
+    """Runs cmd under /usr/bin/time (for peak RSS and CPU time); returns
+    (wall seconds, peak KB, stderr, CPU seconds). Wall time is measured
+    here: time's %e has 10 ms steps."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
         t0 = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd,
+        p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", t.name] + cmd,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         secs = time.perf_counter() - t0
         if p.returncode != 0:
             raise RuntimeError(f"{cmd[0]} failed: {p.stderr[-2000:]}")
-        kb = t.read().split()[-1]
-        return secs, int(kb), p.stderr
+        kb, user, system = t.read().split()[-3:]
+        return secs, int(kb), p.stderr, float(user) + float(system)
 
 
 def cpu_ticks():
@@ -118,7 +119,7 @@ def main():
                     out = os.path.join(d, "out-" + name)
                     shutil.rmtree(out, ignore_errors=True)
                     env = dict(os.environ, COPBOOK_TIMINGS="1") if name == "copbook" else None
-                    secs, kb, err = timed(tools[name](out), env)
+                    secs, kb, err, _ = timed(tools[name](out), env)
                     times[name].append(secs * 1000)
                     rss[name].append(kb / 1024)
                     if name == "copbook":

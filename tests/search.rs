@@ -286,20 +286,12 @@ fn excerpts_are_plain_text() {
 /// prefixes and excerpts.
 #[test]
 fn the_client_ranks_and_filters() {
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("node is not installed: skipping the search client test");
+    if node_missing() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temp dir");
-    let today = Date::parse(common::TODAY).expect("a date");
-    let checked = copbook::build::check(&common::fixture("good"), today, false).expect("a book");
-    for f in search::build_index(&checked.handbook) {
-        let p = dir.path().join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, f.bytes).unwrap();
-    }
-    let client = common::repo_root().join("themes/default/search.js");
-    let out = run_client(&client, dir.path(), HARNESS);
+    write_index(&common::fixture("good"), dir.path());
+    let out = run_client(HARNESS, &[dir.path()]);
     let results: Value = serde_json::from_str(&out).expect("JSON from the harness");
     let get = |q: &str| {
         results
@@ -360,41 +352,21 @@ fn the_client_ranks_and_filters() {
 /// to an index in a format it cannot read instead of reading it wrongly.
 #[test]
 fn the_client_revalidates_meta_and_refuses_another_format() {
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("node is not installed: skipping the search client test");
+    if node_missing() {
         return;
     }
-    let today = Date::parse(common::TODAY).expect("a date");
-    let checked = copbook::build::check(&common::fixture("good"), today, false).expect("a book");
-    let files = search::build_index(&checked.handbook);
-    let client = common::repo_root().join("themes/default/search.js");
-    let run = |format: Option<u32>| {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        for f in &files {
-            let p = dir.path().join(&f.path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            let mut bytes = f.bytes.clone();
-            if let (Some(n), true) = (format, f.path == "search/meta.json") {
-                let mut meta: Value = serde_json::from_slice(&bytes).unwrap();
-                meta["format"] = n.into();
-                bytes = serde_json::to_vec(&meta).unwrap();
-            }
-            std::fs::write(p, bytes).unwrap();
-        }
-        let out = run_client(&client, dir.path(), FETCH_HARNESS);
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (good_dir, old_dir) = (tmp.path().join("good"), tmp.path().join("old"));
+    write_index(&common::fixture("good"), &good_dir);
+    with_format(&good_dir, &old_dir, search::FORMAT - 1);
+    let run = |dir: &Path| {
+        let out = run_client(FETCH_HARNESS, &[dir]);
         serde_json::from_str::<Value>(&out).expect("JSON from the harness")
     };
-
-    let meta: Value = serde_json::from_slice(
-        &files
-            .iter()
-            .find(|f| f.path == "search/meta.json")
-            .expect("a meta.json")
-            .bytes,
-    )
-    .unwrap();
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(good_dir.join("search/meta.json")).unwrap()).unwrap();
     let version = meta["version"].as_str().expect("a version").to_owned();
-    let good = run(None);
+    let good = run(&good_dir);
     assert_eq!(good["error"], Value::Null, "{good}");
     assert_eq!(good["format"], search::FORMAT, "the client's FORMAT");
     assert_eq!(good["title"], "Luka Kovač", "{good}");
@@ -413,7 +385,7 @@ fn the_client_revalidates_meta_and_refuses_another_format() {
         );
     }
 
-    let old = run(Some(search::FORMAT - 1));
+    let old = run(&old_dir);
     assert_eq!(old["error"], "Outdated", "{old}");
     assert_eq!(old["calls"].as_array().map(Vec::len), Some(1), "{old}");
 }
@@ -424,23 +396,16 @@ fn the_client_revalidates_meta_and_refuses_another_format() {
 /// fetched); an index in a format it cannot read then says "reload".
 #[test]
 fn an_open_page_moves_to_a_new_deploy_s_index() {
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("node is not installed: skipping the search client test");
+    if node_missing() {
         return;
     }
-    let today = Date::parse(common::TODAY).expect("a date");
     let tmp = tempfile::tempdir().expect("a temp dir");
     // Deploy 1 is the fixture; in deploy 2 Luka Kovač is Luka Horvat.
     let book = tmp.path().join("book");
     common::copy_dir(&common::fixture("good"), &book);
     let deploy = |name: &str| {
-        let checked = copbook::build::check(&book, today, false).expect("a book");
         let dir = tmp.path().join(name);
-        for f in search::build_index(&checked.handbook) {
-            let p = dir.join(&f.path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, f.bytes).unwrap();
-        }
+        write_index(&book, &dir);
         dir
     };
     let one = deploy("one");
@@ -450,26 +415,9 @@ fn an_open_page_moves_to_a_new_deploy_s_index() {
     let two = deploy("two");
     // Deploy 3: an index of a later format.
     let three = tmp.path().join("three");
-    common::copy_dir(&two, &three);
-    let meta = three.join("search/meta.json");
-    let m = std::fs::read_to_string(&meta).unwrap();
-    std::fs::write(&meta, m.replace("\"format\":2,", "\"format\":99,")).unwrap();
-
-    let client = common::repo_root().join("themes/default/search.js");
-    let script = tmp.path().join("harness.js");
-    std::fs::write(&script, REDEPLOY_HARNESS).unwrap();
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(&client)
-        .args([&one, &two, &three])
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "node failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let steps: Value = serde_json::from_slice(&out.stdout).expect("JSON from the harness");
+    with_format(&two, &three, 99);
+    let out = run_client(REDEPLOY_HARNESS, &[&one, &two, &three]);
+    let steps: Value = serde_json::from_str(&out).expect("JSON from the harness");
     let step = |n: usize| &steps[n];
     let title = |n: usize| step(n)["titles"][0].clone();
     assert_eq!(title(0), "Luka Kovač", "deploy 1: {}", step(0));
@@ -589,13 +537,44 @@ const queries = [
 })().catch((e) => { console.error(e); process.exit(1); });
 "#;
 
-fn run_client(client: &Path, dir: &Path, harness: &str) -> String {
-    let script = dir.join("harness.js");
+fn node_missing() -> bool {
+    let missing = Command::new("node").arg("--version").output().is_err();
+    if missing {
+        eprintln!("node is not installed: skipping the search client test");
+    }
+    missing
+}
+
+/// The search index of the handbook at `book`, written under `dir`.
+fn write_index(book: &Path, dir: &Path) {
+    let today = Date::parse(common::TODAY).expect("a date");
+    let checked = copbook::build::check(book, today, false).expect("a book");
+    for f in search::build_index(&checked.handbook) {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, f.bytes).unwrap();
+    }
+}
+
+/// The index under `from`, copied to `to` with `format` in its meta.json.
+fn with_format(from: &Path, to: &Path, format: u32) {
+    common::copy_dir(from, to);
+    let path = to.join("search/meta.json");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    meta["format"] = format.into();
+    std::fs::write(path, serde_json::to_vec(&meta).unwrap()).unwrap();
+}
+
+/// Runs `harness` in node with the client and `dirs` as its arguments;
+/// what it printed.
+fn run_client(harness: &str, dirs: &[&Path]) -> String {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let script = tmp.path().join("harness.js");
     std::fs::write(&script, harness).unwrap();
     let out = Command::new("node")
         .arg(&script)
-        .arg(client)
-        .arg(dir)
+        .arg(common::repo_root().join("themes/default/search.js"))
+        .args(dirs)
         .output()
         .expect("run node");
     assert!(
