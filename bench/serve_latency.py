@@ -101,6 +101,18 @@ def wait_idle(pid, timeout=60):
         last = now
 
 
+def peak_rss_mb(pid):
+    """The process's peak resident memory so far (VmHWM), e.g. "712 MB"."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return f"{int(line.split()[1]) // 1024} MB"
+    except OSError:
+        pass
+    return "unknown"
+
+
 def measure(binary, size, runs, root, edits):
     book = os.path.join(root, f"serve{size}")
     shutil.rmtree(book, ignore_errors=True)
@@ -126,6 +138,7 @@ def measure(binary, size, runs, root, edits):
             results[kind] = measure_edit(port, book, proc.pid, events, runs, kind)
         return results
     finally:
+        print(f"serve's peak RSS at {size} pages: {peak_rss_mb(proc.pid)}", file=sys.stderr)
         proc.terminate()
         proc.wait()
 
