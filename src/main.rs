@@ -10,8 +10,8 @@
 //! `serve` moves to mimalloc as it starts: with glibc, a fast rebuild of a
 //! 10,000-page handbook ran about twice as slow after each whole rebuild
 //! (serve makes one whenever edits pause) as before it, and with mimalloc
-//! it stays as fast. jemalloc kept serve as fast only when it never gave
-//! memory back, at twice mimalloc's peak (1.47 GB against 0.76 GB).
+//! it stays as fast. jemalloc came close only when it never gave memory
+//! back, and then at twice mimalloc's peak (1.47 GB against 0.76 GB).
 //!
 //! The switch is made once, before serve allocates anything of its own.
 //! Every block is freed or resized by the allocator that made it: mimalloc
