@@ -20,6 +20,13 @@ use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// The build's allocator and its options (src/main.rs), so that the index
+/// costs here what it costs in a build.
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+#[unsafe(no_mangle)]
+static _rjem_malloc_conf: &u8 = &b"percpu_arena:percpu\0"[0];
+
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut last = None;
