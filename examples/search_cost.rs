@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[unsafe(no_mangle)]
-static _rjem_malloc_conf: &u8 = &b"percpu_arena:percpu\0"[0];
+static _rjem_malloc_conf: &u8 = &copbook::JEMALLOC_OPTIONS[0];
 
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;

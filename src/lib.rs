@@ -32,3 +32,11 @@ pub mod theme;
 pub mod topics;
 pub mod urls;
 pub mod write;
+
+/// The options the `copbook` binary (src/main.rs) gives jemalloc, its
+/// allocator for one-pass commands, as jemalloc reads them: a C string
+/// for `_rjem_malloc_conf`. One arena per CPU: jemalloc's default of four
+/// per CPU spreads a build's blocks thinner and was 4–9% slower on 2
+/// cores (docs/benchmarks.md). Here so that the benchmarks that stand in
+/// for a build (examples/search_cost.rs) run on the same settings.
+pub const JEMALLOC_OPTIONS: &[u8] = b"percpu_arena:percpu\0";

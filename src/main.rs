@@ -3,8 +3,8 @@
 //!
 //! One-pass commands (build, check, review, …) use jemalloc, with one
 //! arena per CPU. Against glibc's malloc, a 10,000-page build takes about
-//! 15% less time (1,791 → 1,516 ms, CPU 3,050 → 2,640 ms) for 7 MB more
-//! peak memory (196 → 203 MB); mimalloc was about as fast but took peak
+//! 14% less time (1,767 → 1,525 ms, CPU 3,010 → 2,610 ms) for 12 MB more
+//! peak memory (196 → 208 MB); mimalloc was about as fast but took peak
 //! memory to 300 MB (figures in docs/benchmarks.md).
 //!
 //! `serve` moves to mimalloc as it starts: with glibc, a fast rebuild of a
@@ -31,12 +31,10 @@ static SERVING: AtomicBool = AtomicBool::new(false);
 
 struct Alloc;
 
-/// jemalloc's options, which it reads as it starts (`malloc_conf` in its
-/// manual; the crate prefixes jemalloc's symbols with `_rjem_`). One arena
-/// per CPU: the default of four per CPU spreads a build's blocks thinner
-/// and was 4–9% slower on 2 cores.
+/// jemalloc reads its options from this symbol as it starts (`malloc_conf`
+/// in its manual; the crate prefixes jemalloc's symbols with `_rjem_`).
 #[unsafe(no_mangle)]
-static _rjem_malloc_conf: &u8 = &b"percpu_arena:percpu\0"[0];
+static _rjem_malloc_conf: &u8 = &copbook::JEMALLOC_OPTIONS[0];
 
 #[global_allocator]
 static ALLOC: Alloc = Alloc;
