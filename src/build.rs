@@ -236,7 +236,7 @@ pub fn render_site(
             .ends_with(".html")
             .then(|| std::str::from_utf8(&f.bytes).ok())
             .flatten()
-            .map(|html| PageScan::new(&f.path, html, Some(&known)));
+            .map(|html| PageScan::new(&f.path, html, Some(&known), f.shared.as_ref()));
         let path = f.path.clone();
         put(f)?;
         Ok((path, scan))
@@ -264,10 +264,7 @@ pub fn render_site(
             let t = std::time::Instant::now();
             let json = handbook_json(hb);
             timing("handbook.json", t);
-            emit(OutFile {
-                path: "handbook.json".into(),
-                bytes: json.into_bytes(),
-            })
+            emit(OutFile::new("handbook.json", json.into_bytes()))
         },
     );
     let print = print.map_err(RenderError::Templates)?;
@@ -322,34 +319,28 @@ pub(crate) fn extra_files(
     let mut extra = theme
         .files()
         .into_iter()
-        .map(|(path, bytes)| OutFile {
-            path: path.to_owned(),
-            bytes: bytes.to_vec(),
-        })
+        .map(|(path, bytes)| OutFile::new(path.to_owned(), bytes.to_vec()))
         .collect::<Vec<_>>();
     // The sitemap protocol wants absolute URLs: only with a full site-url.
     if crate::feed::is_full_url(&hb.config.site_url) {
-        extra.push(OutFile {
-            path: "sitemap.xml".into(),
-            bytes: crate::feed::sitemap(hb).into_bytes(),
-        });
+        extra.push(OutFile::new(
+            "sitemap.xml",
+            crate::feed::sitemap(hb).into_bytes(),
+        ));
     }
     if let Some(changes) = changes {
-        extra.push(OutFile {
-            path: "feed.xml".into(),
-            bytes: crate::feed::atom(hb, changes).into_bytes(),
-        });
+        extra.push(OutFile::new(
+            "feed.xml",
+            crate::feed::atom(hb, changes).into_bytes(),
+        ));
     }
     extra.extend(crate::meetings::calendar_files(hb));
-    extra.push(OutFile {
-        path: ".nojekyll".into(),
-        bytes: Vec::new(),
-    });
+    extra.push(OutFile::new(".nojekyll", Vec::new()));
     if let Some(cname) = &hb.config.cname {
-        extra.push(OutFile {
-            path: "CNAME".into(),
-            bytes: format!("{}\n", cname.trim()).into_bytes(),
-        });
+        extra.push(OutFile::new(
+            "CNAME",
+            format!("{}\n", cname.trim()).into_bytes(),
+        ));
     }
     extra
 }

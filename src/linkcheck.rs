@@ -10,7 +10,7 @@
 
 use crate::diag::{Diagnostic, Severity};
 use crate::model::LinkCheck;
-use crate::render::OutFile;
+use crate::render::{CURRENT_MARK, OutFile, Shared};
 use crate::resolve::{Dest, DocKey, Handbook};
 use crate::source::Loc;
 use crate::urls::{output_file, percent_decode, relative};
@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex};
 
 /// A fast hasher for the site's paths (the link check looks up about a
 /// hundred paths per page; SipHash's protection against crafted keys is
@@ -158,6 +159,22 @@ pub struct PageScan {
 pub struct Known<'a> {
     paths: FastSet<&'a str>,
     site: SiteUrl<'a>,
+    /// The sidebars scanned so far, by variant and folder depth.
+    sidebars: Mutex<HashMap<(u64, usize), Arc<Sidebar>>>,
+}
+
+/// A sidebar variant's links and ids, scanned and looked up once for all
+/// the pages that show it (see [`Shared`]).
+struct Sidebar {
+    /// `false` when the sidebar cannot be scanned apart from its page (it
+    /// does not end between two tags, or it sets `<base>`).
+    apart: bool,
+    ids: Vec<String>,
+    /// Links whose outcome may depend on the page (an anchor, a file not
+    /// known yet, a broken one), with their offsets in the sidebar
+    /// without [`CURRENT_MARK`]: each page looks them up again. The
+    /// others are fine on every page of the variant.
+    kept: Vec<(String, usize)>,
 }
 
 impl<'a> Known<'a> {
@@ -175,13 +192,91 @@ impl<'a> Known<'a> {
         Known {
             paths: set,
             site: SiteUrl::new(site_url),
+            sidebars: Mutex::default(),
         }
+    }
+
+    /// The sidebar of `page` at `at`, scanned by the first page of its
+    /// variant (and folder depth: relative links are read from the page's
+    /// folder) to show it.
+    fn sidebar(&self, page: &str, html: &str, at: &Shared) -> Option<Arc<Sidebar>> {
+        let key = (at.variant, page.matches('/').count());
+        let lock = || self.sidebars.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = lock().get(&key) {
+            return Some(Arc::clone(s));
+        }
+        let (sc, clean) = scan_part(html.get(at.start..at.end)?);
+        let sidebar = if clean && sc.base.is_none() {
+            // Looked up as from a page that is none of the sidebar's
+            // targets: a link to a page's own anchor is then kept, and
+            // looked up again on that page, with its ids.
+            let mark = at.mark.map(|m| m + CURRENT_MARK.len());
+            let unmarked = |o: usize| match mark {
+                Some(m) if o >= m => o - CURRENT_MARK.len(),
+                _ => o,
+            };
+            Sidebar {
+                apart: true,
+                ids: sc.ids.iter().map(|id| id.clone().into_owned()).collect(),
+                kept: self
+                    .unsettled(page, &sc.refs, None)
+                    .into_iter()
+                    .map(|b| (b.href, unmarked(b.offset)))
+                    .collect(),
+            }
+        } else {
+            Sidebar {
+                apart: false,
+                ids: Vec::new(),
+                kept: Vec::new(),
+            }
+        };
+        Some(Arc::clone(lock().entry(key).or_insert(Arc::new(sidebar))))
+    }
+
+    /// [`scan`] of a page whose sidebar is at `at`: the sidebar's links
+    /// come from its variant's [`Sidebar`], the rest is scanned. `None`
+    /// when the page must be scanned whole (the parts do not meet between
+    /// two tags, or the page sets `<base>`); the result is otherwise the
+    /// whole page's scan, but for the sidebar's links that need no look-up.
+    fn scan_around<'h>(&self, page: &str, html: &'h str, at: &Shared) -> Option<Scan<'h>> {
+        let (mut before, clean) = scan(html.get(..at.start)?);
+        if !clean || before.base.is_some() {
+            return None;
+        }
+        let sidebar = self.sidebar(page, html, at)?;
+        if !sidebar.apart {
+            return None;
+        }
+        let (after, _) = scan(html.get(at.end..)?);
+        if after.base.is_some() {
+            return None;
+        }
+        let marked = |o: usize| match at.mark {
+            Some(m) if o >= m => o + CURRENT_MARK.len(),
+            _ => o,
+        };
+        before.refs.extend(
+            (sidebar.kept.iter())
+                .map(|(href, o)| (Cow::Owned(href.clone()), at.start + marked(*o))),
+        );
+        before
+            .refs
+            .extend(after.refs.into_iter().map(|(r, o)| (r, at.end + o)));
+        before
+            .ids
+            .extend(sidebar.ids.iter().map(|id| Cow::Owned(id.clone())));
+        before.ids.extend(after.ids);
+        before.ids.sort_unstable();
+        Some(before)
     }
 
     /// The links of `refs` on `page` (whose sorted ids are `ids`) that the
     /// page cannot settle on its own: the whole-site check's own loop and
     /// lookup, with what is known before rendering. A page's own anchors
     /// are known; another page's are not yet, so a link to one is kept.
+    /// With `ids` `None`, links are looked up as from another page in the
+    /// same folder: one to an anchor of `page` is kept too.
     ///
     /// A page with many links (the print page) is settled in parallel
     /// chunks.
@@ -189,9 +284,11 @@ impl<'a> Known<'a> {
         &self,
         page: &str,
         refs: &[(Cow<'_, str>, usize)],
-        ids: &[Cow<'_, str>],
+        ids: Option<&[Cow<'_, str>]>,
     ) -> Vec<Broken> {
-        let own = |p: &str| p == page || page.strip_suffix("index.html") == Some(p);
+        let own =
+            |p: &str| ids.is_some() && (p == page || page.strip_suffix("index.html") == Some(p));
+        let ids = ids.unwrap_or_default();
         // The name first: a stylesheet's path is not looked up twice.
         let is_page = |p: &str| {
             (p.is_empty() || p.ends_with('/') || p.ends_with(".html")) && self.paths.contains(p)
@@ -225,15 +322,22 @@ impl<'a> Known<'a> {
 }
 
 impl PageScan {
-    /// Scans the HTML page at output path `page`. With `known`, links it
-    /// settles are not kept.
-    pub fn new(page: &str, html: &str, known: Option<&Known<'_>>) -> PageScan {
-        let sc = scan(html);
+    /// Scans the HTML page at output path `page`, whose sidebar is at
+    /// `sidebar`. With `known`, links it settles are not kept.
+    pub fn new(
+        page: &str,
+        html: &str,
+        known: Option<&Known<'_>>,
+        sidebar: Option<&Shared>,
+    ) -> PageScan {
+        let around = known.zip(sidebar);
+        let sc = (around.and_then(|(k, at)| k.scan_around(page, html, at)))
+            .unwrap_or_else(|| scan(html).0);
         // A page with <base href> resolves its links from elsewhere: all
         // of them go to the whole-site check.
         let kept: Vec<(Cow<'_, str>, usize)> = match known.filter(|_| sc.base.is_none()) {
             Some(k) => k
-                .unsettled(page, &sc.refs, &sc.ids)
+                .unsettled(page, &sc.refs, Some(&sc.ids))
                 .into_iter()
                 .map(|b| (Cow::Owned(b.href), b.offset))
                 .collect(),
@@ -297,7 +401,7 @@ pub fn check(files: &[OutFile], assets: &[String], site_url: &str) -> Vec<Broken
         .filter_map(|f| {
             std::str::from_utf8(&f.bytes)
                 .ok()
-                .map(|html| PageScan::new(&f.path, html, None))
+                .map(|html| PageScan::new(&f.path, html, None, None))
         })
         .collect();
     let paths = files
@@ -568,7 +672,7 @@ impl LinkIndex {
         // The changed pages, scanned once for their ids and their links.
         let scanned: Vec<(&String, Scan<'_>)> = changed
             .par_iter()
-            .filter_map(|p| as_page(p).map(|html| (p, scan(html))))
+            .filter_map(|p| as_page(p).map(|html| (p, scan(html).0)))
             .collect();
         // Files whose lookups may now give another answer.
         let mut moved: Vec<&String> = Vec::new();
@@ -632,7 +736,7 @@ impl LinkIndex {
         let rescanned: Vec<(&String, Scan<'_>)> = again
             .iter()
             .filter(|p| site.contains_key(p.as_str()) && !unchecked.contains(*p))
-            .filter_map(|p| as_page(p).map(|html| (p, scan(html))))
+            .filter_map(|p| as_page(p).map(|html| (p, scan(html).0)))
             .collect();
         let cleared: Vec<&String> = unchecked
             .iter()
@@ -1027,10 +1131,10 @@ const PART_BYTES: usize = 1 << 20;
 /// parallel. A part starts at a tag that begins a line. When a part ends
 /// inside a comment, a tag or a script, the cut was not between two tags
 /// and the page is scanned again in one go, so the result is always the
-/// same as [`scan_part`]'s of the whole page.
-fn scan(html: &str) -> Scan<'_> {
+/// same as [`scan_part`]'s of the whole page (its `clean` flag included).
+fn scan(html: &str) -> (Scan<'_>, bool) {
     if html.len() < 2 * PART_BYTES {
-        return scan_part(html).0;
+        return scan_part(html);
     }
     let mut cuts = vec![0];
     while let Some(&last) = cuts.last() {
@@ -1055,8 +1159,9 @@ fn scan(html: &str) -> Scan<'_> {
         })
         .collect();
     if parts[..parts.len() - 1].iter().any(|(_, clean)| !clean) {
-        return scan_part(html).0;
+        return scan_part(html);
     }
+    let clean = parts.last().is_some_and(|(_, clean)| *clean);
     let mut whole = Scan {
         refs: Vec::with_capacity(parts.iter().map(|(p, _)| p.refs.len()).sum()),
         ids: Vec::with_capacity(parts.iter().map(|(p, _)| p.ids.len()).sum()),
@@ -1069,7 +1174,7 @@ fn scan(html: &str) -> Scan<'_> {
         whole.base = part.base.or(whole.base);
     }
     whole.ids.par_sort_unstable();
-    whole
+    (whole, clean)
 }
 
 /// Bits of [`CLASS`]: what a byte means to the scanner.
@@ -1481,10 +1586,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, html: &str) -> OutFile {
-        OutFile {
-            path: path.into(),
-            bytes: html.as_bytes().to_vec(),
-        }
+        OutFile::new(path, html.as_bytes().to_vec())
     }
 
     /// The broken links of `files`; every test also holds the scans that
@@ -1498,21 +1600,129 @@ mod tests {
                 .map(|f| f.path.as_str())
                 .chain(assets.iter().map(String::as_str))
         };
-        let known = Known::new(paths(), site_url);
-        let scans: Vec<PageScan> = files
-            .iter()
-            .filter(|f| f.path.ends_with(".html"))
-            .map(|f| {
-                PageScan::new(
-                    &f.path,
-                    std::str::from_utf8(&f.bytes).unwrap(),
-                    Some(&known),
-                )
-            })
-            .collect();
-        let early = check_scans(&scans, paths(), site_url);
-        assert_eq!(all, early, "settling links while scanning changes nothing");
+        // Without sidebars, then with each page's first `<nav>…</nav>`
+        // as its sidebar, scanned once per variant.
+        for with_sidebars in [false, true] {
+            let known = Known::new(paths(), site_url);
+            let scans: Vec<PageScan> = files
+                .iter()
+                .filter(|f| f.path.ends_with(".html"))
+                .map(|f| {
+                    let html = std::str::from_utf8(&f.bytes).unwrap();
+                    let sidebar = with_sidebars.then(|| sidebar_of(html)).flatten();
+                    PageScan::new(&f.path, html, Some(&known), sidebar.as_ref())
+                })
+                .collect();
+            let early = check_scans(&scans, paths(), site_url);
+            assert_eq!(
+                all, early,
+                "settling links while scanning changes nothing (sidebars: {with_sidebars})"
+            );
+        }
         all.into_iter().map(|b| (b.page, b.href)).collect()
+    }
+
+    /// The first `<nav>…</nav>` of `html` as a [`Shared`] sidebar: its
+    /// variant is its text without [`CURRENT_MARK`], which marks the page's
+    /// own link.
+    fn sidebar_of(html: &str) -> Option<Shared> {
+        use std::hash::{Hash, Hasher};
+        let start = html.find("<nav")?;
+        let end = start + html[start..].find("</nav>")? + "</nav>".len();
+        let text = &html[start..end];
+        let mark = text.find(CURRENT_MARK);
+        let mut h = std::hash::DefaultHasher::new();
+        text.replacen(CURRENT_MARK, "", 1).hash(&mut h);
+        Some(Shared {
+            start,
+            end,
+            variant: h.finish(),
+            mark,
+        })
+    }
+
+    /// Pages that share a sidebar, each with its own link marked, as the
+    /// renderer makes them: looked up once per variant, the sidebar's
+    /// links give what scanning every page whole gives, offsets included,
+    /// also for a broken link, an anchor of the page itself or of another
+    /// page, and a sidebar that does not end between two tags.
+    #[test]
+    fn a_sidebar_shared_by_pages_is_checked_as_on_each_page() {
+        let nav = |current: &str, extra: &str| {
+            let links = [
+                "../a/",
+                "../b/",
+                "../b/#part",
+                "../gone/",
+                "../a/#top",
+                "../../up/",
+            ]
+            .iter()
+            .map(|l| {
+                let href = format!("href=\"{l}\"");
+                let mark = if *l == current { CURRENT_MARK } else { "" };
+                format!("<li><a {href}{mark}>{l}</a></li>\n")
+            })
+            .collect::<String>();
+            format!("<nav aria-label=\"Handbook\"><ul>\n{links}</ul>{extra}</nav>")
+        };
+        let page = |current: &str, extra: &str, body: &str| {
+            format!(
+                "<!DOCTYPE html>\n<header><a href=\"../\">Home</a></header>\n{}\n<main>{body}</main>\n",
+                nav(current, extra)
+            )
+        };
+        let files = [
+            file("index.html", "<a href=\"a/\">a</a>"),
+            file(
+                "a/index.html",
+                &page("../a/", "", "<h2 id=\"x\">X</h2><a href=\"#y\">y</a>"),
+            ),
+            file(
+                "b/index.html",
+                &page(
+                    "../b/",
+                    "",
+                    "<h2 id=\"part\">P</h2><a href=\"../a/#x\">x</a>",
+                ),
+            ),
+            file("c/index.html", &page("", "<a href=\"../nope/\">n</a>", "")),
+            // A sidebar that ends inside a comment: scanned in place.
+            file(
+                "d/index.html",
+                &page("../a/", "<!-- open", "--> <a href=\"../gone/\">g</a>"),
+            ),
+        ];
+        let found = problems(&files, "/");
+        let broken = |page: &str, href: &str| found.contains(&(page.to_owned(), href.to_owned()));
+        for p in ["a/index.html", "b/index.html", "c/index.html"] {
+            assert!(
+                broken(p, "../gone/"),
+                "{p}: the sidebar's broken link, in {found:?}"
+            );
+            assert!(broken(p, "../../up/"), "{p}: climbs above the root");
+        }
+        assert!(broken("a/index.html", "#y"));
+        assert!(broken("c/index.html", "../nope/"));
+        for p in ["a/index.html", "b/index.html", "c/index.html"] {
+            assert!(!broken(p, "../b/#part"), "{p}: b has #part");
+        }
+        assert!(
+            broken("d/index.html", "../gone/"),
+            "after the comment: {found:?}"
+        );
+        assert_eq!(found.iter().filter(|(p, _)| p == "d/index.html").count(), 3);
+        // a and b share one variant, scanned apart once; d's is scanned
+        // in place.
+        let known = Known::new(files.iter().map(|f| f.path.as_str()), "/");
+        for f in &files[1..] {
+            let html = std::str::from_utf8(&f.bytes).unwrap();
+            PageScan::new(&f.path, html, Some(&known), sidebar_of(html).as_ref());
+        }
+        let sidebars = known.sidebars.lock().unwrap();
+        let mut apart: Vec<bool> = sidebars.values().map(|s| s.apart).collect();
+        apart.sort();
+        assert_eq!(apart, [false, true, true]);
     }
 
     #[test]
@@ -1594,10 +1804,7 @@ mod tests {
         let full = |site: &HashMap<String, Vec<u8>>| {
             let files: Vec<OutFile> = site
                 .iter()
-                .map(|(p, b)| OutFile {
-                    path: p.clone(),
-                    bytes: b.clone(),
-                })
+                .map(|(p, b)| OutFile::new(p.clone(), b.clone()))
                 .collect();
             check(&files, &[], "/")
         };
@@ -1701,10 +1908,7 @@ mod tests {
         }
         let full = |site: &HashMap<String, Vec<u8>>| {
             let files: Vec<OutFile> = (site.iter())
-                .map(|(p, b)| OutFile {
-                    path: p.clone(),
-                    bytes: b.clone(),
-                })
+                .map(|(p, b)| OutFile::new(p.clone(), b.clone()))
                 .collect();
             check(&files, &[], "/")
         };
@@ -1745,9 +1949,10 @@ mod tests {
                 "<i>inside</i>\n".repeat(200_000)
             );
             assert!(html.len() > 4 * PART_BYTES);
-            let parts = scan(&html);
-            let whole = scan_part(&html).0;
+            let (parts, parts_clean) = scan(&html);
+            let (whole, whole_clean) = scan_part(&html);
             assert!(parts.refs == whole.refs && parts.ids == whole.ids);
+            assert_eq!(parts_clean, whole_clean);
             let files = [file("print/index.html", &html), file("a/index.html", "")];
             let found = problems(&files, "/");
             assert_eq!(found.len(), 1, "one broken link, not {}", found.len());
@@ -1755,8 +1960,9 @@ mod tests {
         }
         // Cut only between tags: each part is scanned on its own.
         let html = filler.repeat(3);
-        let (parts, whole) = (scan(&html), scan_part(&html).0);
+        let ((parts, parts_clean), (whole, whole_clean)) = (scan(&html), scan_part(&html));
         assert!(parts.refs == whole.refs && parts.ids == whole.ids);
+        assert_eq!(parts_clean, whole_clean);
     }
 
     /// The scanner as it was before it jumped between `<`, `=` and `>`:

@@ -971,15 +971,15 @@ pub fn calendar_files(hb: &crate::resolve::Handbook) -> Vec<crate::render::OutFi
         .zip(&hb.meeting_facilitator)
         .map(|(m, f)| (m, f.as_ref().map(|d| hb.dest_title(d))))
         .collect();
-    let mut files = vec![crate::render::OutFile {
-        path: "calendar.ics".into(),
-        bytes: calendar(&info, &with_facilitator).into_bytes(),
-    }];
+    let mut files = vec![crate::render::OutFile::new(
+        "calendar.ics",
+        calendar(&info, &with_facilitator).into_bytes(),
+    )];
     for one in &with_facilitator {
-        files.push(crate::render::OutFile {
-            path: format!("meetings/{}.ics", one.0.id),
-            bytes: calendar(&info, std::slice::from_ref(one)).into_bytes(),
-        });
+        files.push(crate::render::OutFile::new(
+            format!("meetings/{}.ics", one.0.id),
+            calendar(&info, std::slice::from_ref(one)).into_bytes(),
+        ));
     }
     files
 }

@@ -1389,10 +1389,7 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
     for (i, (_, w, p)) in shards.iter().enumerate() {
         let bytes = format!("{{\"w\":{{{w}}},\"p\":{{{p}}}}}").into_bytes();
         version.write(&bytes);
-        files.push(OutFile {
-            path: format!("search/idx-{i}.json"),
-            bytes,
-        });
+        files.push(OutFile::new(format!("search/idx-{i}.json"), bytes));
     }
     for (g, group) in docs.chunks_mut(DOC_GROUP).enumerate() {
         let len = group.iter().map(|d| d.file.len() + 1).sum::<usize>() + 1;
@@ -1404,10 +1401,7 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
             bytes.extend_from_slice(std::mem::take(&mut d.file).as_bytes());
         }
         bytes.push(b']');
-        files.push(OutFile {
-            path: format!("search/doc-{g}.json"),
-            bytes,
-        });
+        files.push(OutFile::new(format!("search/doc-{g}.json"), bytes));
     }
 
     let mut meta = String::with_capacity(1024);
@@ -1448,10 +1442,7 @@ fn build_index_in_chunks(hb: &Handbook, chunk: usize) -> Vec<OutFile> {
         meta.push_str(&json_str(k));
     }
     meta.push_str("]}");
-    files.push(OutFile {
-        path: "search/meta.json".into(),
-        bytes: meta.into_bytes(),
-    });
+    files.push(OutFile::new("search/meta.json", meta.into_bytes()));
     files
 }
 

@@ -14,7 +14,8 @@
 //! slots off (the fragments themselves in the context).
 
 use rayon::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ops::Range;
 
 /// Private-use characters: HTML escaping leaves them alone, so a marker
 /// survives `| safe` and autoescaping alike.
@@ -35,6 +36,19 @@ enum Part<K> {
 pub struct Slots<K> {
     on: bool,
     parts: RefCell<Vec<Part<K>>>,
+    /// The part made by [`Slots::shared`], whose place in the spliced page
+    /// [`Slots::splice`] reports.
+    shared: Cell<Option<usize>>,
+}
+
+/// A page with its fragments spliced in.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Spliced<S> {
+    pub html: String,
+    /// What `make` gave besides each deferred fragment, in page order.
+    pub side: Vec<S>,
+    /// Where the fragment given to [`Slots::shared`] is in `html`.
+    pub shared: Option<Range<usize>>,
 }
 
 impl<K: Copy + Send + Sync> Slots<K> {
@@ -43,6 +57,7 @@ impl<K: Copy + Send + Sync> Slots<K> {
         Slots {
             on,
             parts: RefCell::new(Vec::new()),
+            shared: Cell::new(None),
         }
     }
 
@@ -66,6 +81,15 @@ impl<K: Copy + Send + Sync> Slots<K> {
         }
     }
 
+    /// [`Slots::html`] for the one fragment of the page that many pages
+    /// hold (the sidebar): [`Slots::splice`] says where it went.
+    pub fn shared(&self, html: String) -> String {
+        if self.on {
+            self.shared.set(Some(self.parts.borrow().len()));
+        }
+        self.html(html)
+    }
+
     /// A marker for a fragment made from `key` while splicing, or `None`
     /// when slots are off (the caller makes the fragment now). `estimate`
     /// is its expected length: the page is allocated once, at its full
@@ -86,10 +110,15 @@ impl<K: Copy + Send + Sync> Slots<K> {
         self,
         page: &str,
         make: impl Fn(K) -> (String, S) + Sync,
-    ) -> Option<(String, Vec<S>)> {
+    ) -> Option<Spliced<S>> {
         let parts = self.parts.into_inner();
+        let shared_part = self.shared.get();
         if parts.is_empty() {
-            return Some((page.to_owned(), Vec::new()));
+            return Some(Spliced {
+                html: page.to_owned(),
+                side: Vec::new(),
+                shared: None,
+            });
         }
         let found = find_markers(page, parts.len())?;
         let html_len: usize = parts
@@ -111,6 +140,7 @@ impl<K: Copy + Send + Sync> Slots<K> {
             }
         };
         let mut pos = 0;
+        let mut shared = None;
         for (start, end, n) in found {
             let before = &page[pos..start];
             pos = end;
@@ -118,6 +148,9 @@ impl<K: Copy + Send + Sync> Slots<K> {
                 Part::Html(h) => {
                     flush(&mut out, &mut side, &mut pending);
                     out.push_str(before);
+                    if shared_part == Some(n) {
+                        shared = Some(out.len()..out.len() + h.len());
+                    }
                     out.push_str(h);
                 }
                 Part::Later(k, _) => {
@@ -130,7 +163,11 @@ impl<K: Copy + Send + Sync> Slots<K> {
         }
         flush(&mut out, &mut side, &mut pending);
         out.push_str(&page[pos..]);
-        Some((out, side))
+        Some(Spliced {
+            html: out,
+            side,
+            shared,
+        })
     }
 }
 
@@ -174,14 +211,18 @@ mod tests {
         let slots: Slots<u32> = Slots::new(true);
         let a = slots.html("<p>A</p>".into());
         let b = slots.later(7, 10).expect("on");
-        let page = format!("<main>{a}<div>{b}</div></main>");
+        let c = slots.shared("<nav>N</nav>".into());
+        let page = format!("<main>{a}<div>{b}</div>{c}</main>");
         let out = slots.splice(&page, |k| (format!("<i>{k}</i>"), k * 2));
+        let html = "<main><p>A</p><div><i>7</i></div><nav>N</nav></main>";
+        let at = html.find("<nav>").expect("spliced");
         assert_eq!(
             out,
-            Some((
-                "<main><p>A</p><div><i>7</i></div></main>".to_owned(),
-                vec![14]
-            ))
+            Some(Spliced {
+                html: html.to_owned(),
+                side: vec![14],
+                shared: Some(at..at + "<nav>N</nav>".len()),
+            })
         );
 
         let slots: Slots<u32> = Slots::new(true);
@@ -194,6 +235,7 @@ mod tests {
 
         let off: Slots<u32> = Slots::new(false);
         assert_eq!(off.html("as is".into()), "as is");
+        assert_eq!(off.shared("as is".into()), "as is");
         assert_eq!(off.later(1, 0), None);
     }
 }
