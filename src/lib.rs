@@ -33,6 +33,16 @@ pub mod topics;
 pub mod urls;
 pub mod write;
 
+/// A hash map keyed by what the build itself names: ids, source and
+/// output paths, document keys. foldhash instead of the standard SipHash,
+/// whose protection against keys crafted to collide guards nothing here
+/// (a handbook's author can only slow their own build) and which was 2%
+/// of a build's instructions. Seeded per process, as the standard map
+/// is, so that nothing comes to depend on an iteration order.
+pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The set of [`Map`].
+pub(crate) type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// The options the `copbook` binary (src/main.rs) gives jemalloc, its
 /// allocator for one-pass commands, as jemalloc reads them: a C string
 /// for `_rjem_malloc_conf`. One arena per CPU: jemalloc's default of four

@@ -8,6 +8,7 @@
 //! makes its section and filled for both pages there
 //! ([`Renderer::render_each`]), then dropped: never all held at once.
 
+use crate::Map as HashMap;
 use crate::diag::Diagnostic;
 use crate::markdown::{self, Compiled, Heading, RenderHooks, ResolvedLink};
 use crate::model::{Date, Participation, Status};
@@ -18,7 +19,6 @@ use crate::urls::{output_file, relative, root_prefix};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, OnceLock};
 use tera::Context;
@@ -205,7 +205,7 @@ struct Hooks<'a> {
     from: &'a str,
     /// Ids of the questions asked by a heading of the body and not yet
     /// answered (a set: a page may have thousands of headings).
-    unanswered: std::collections::HashSet<&'a str>,
+    unanswered: crate::Set<&'a str>,
     owner: Option<Link<'a>>,
     /// `glossary/` relative to the page, when terms are auto-linked.
     glossary: Option<String>,
@@ -323,7 +323,7 @@ pub struct Renderer<'a> {
     nav_404: NavCell,
     prev_next: HashMap<DocKey, (Option<DocKey>, Option<DocKey>)>,
     /// The last commit of each source file, when the book is in git.
-    changes: Option<&'a HashMap<String, crate::feed::Change>>,
+    changes: Option<&'a std::collections::HashMap<String, crate::feed::Change>>,
     mode: Mode,
     /// What the glossary links of bodies depend on, hashed once.
     glossary_hash: OnceLock<u64>,
@@ -347,7 +347,7 @@ impl<'a> Renderer<'a> {
             }));
         }
         let navs = keys.into_iter().map(|k| (k, NavCell::new())).collect();
-        let mut prev_next = HashMap::new();
+        let mut prev_next = HashMap::default();
         let mut chain = |seq: Vec<DocKey>| {
             for (i, k) in seq.iter().enumerate() {
                 let prev = i.checked_sub(1).map(|j| seq[j]);
@@ -452,7 +452,7 @@ impl<'a> Renderer<'a> {
     /// Shows "last updated" from these git changes on every page.
     pub fn with_changes(
         mut self,
-        changes: Option<&'a HashMap<String, crate::feed::Change>>,
+        changes: Option<&'a std::collections::HashMap<String, crate::feed::Change>>,
     ) -> Self {
         self.changes = changes;
         self
@@ -579,7 +579,7 @@ impl<'a> Renderer<'a> {
 
     /// The output paths of the documents' own pages: those
     /// [`Self::render_each`] makes together with the print page.
-    pub fn document_paths(&self) -> std::collections::HashSet<String> {
+    pub fn document_paths(&self) -> crate::Set<String> {
         (self.hb.documents().into_iter())
             .map(|k| output_file(&self.url_of(Job::Doc(k))))
             .collect()

@@ -2,6 +2,7 @@
 //! front matter and every link in a body is looked up here, once; the
 //! results (targets, backlinks, completeness) are what rendering reads.
 
+use crate::Map;
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::load::{Loaded, Record};
 use crate::markdown::{IdGen, github_id};
@@ -10,7 +11,7 @@ use crate::source::{Loc, Source, Spanned};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Any document of the site that comes from a file.
@@ -168,12 +169,12 @@ pub struct Handbook {
     pub norm_owner: Vec<Option<Dest>>,
     pub case_member: Vec<Option<usize>>,
     /// Who refers to a document (front matter or body links), in site order.
-    pub referrers: HashMap<DocKey, Vec<DocKey>>,
+    pub referrers: Map<DocKey, Vec<DocKey>>,
     /// Each document's body links (`analysis.links`), resolved once here
     /// for everything that reads them (the page, the print page and
     /// serve's fingerprints); `None` where the link is broken (and
     /// reported). Read through [`Handbook::body_link`].
-    body_links: HashMap<DocKey, Vec<Option<Target>>>,
+    body_links: Map<DocKey, Vec<Option<Target>>>,
     /// The onboarding path, resolved.
     pub onboarding: Vec<Dest>,
     /// The members' expertise as topics, and per member its topics.
@@ -191,13 +192,13 @@ pub struct Handbook {
     /// Files copied as they are: (source file, output path).
     pub assets: Vec<(std::path::PathBuf, String)>,
     /// Copied files by source path (`content/01-define/a.png`) -> output path.
-    asset_paths: HashMap<String, String>,
+    asset_paths: Map<String, String>,
     /// Map from a source path (`content/roles/x.md`) to its document.
-    by_path: HashMap<String, DocKey>,
-    by_member: HashMap<String, usize>,
-    by_role: HashMap<String, usize>,
-    by_norm: HashMap<String, usize>,
-    by_case: HashMap<String, usize>,
+    by_path: Map<String, DocKey>,
+    by_member: Map<String, usize>,
+    by_role: Map<String, usize>,
+    by_norm: Map<String, usize>,
+    by_case: Map<String, usize>,
 }
 
 /// What `resolve` produces beside the handbook.
@@ -274,9 +275,9 @@ fn sort_perm<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> V
     old_to_new
 }
 
-type IdMap = HashMap<String, usize>;
+type IdMap = Map<String, usize>;
 
-fn ids(m: &HashMap<String, usize>) -> impl Iterator<Item = &str> {
+fn ids(m: &Map<String, usize>) -> impl Iterator<Item = &str> {
     m.keys().map(String::as_str)
 }
 
@@ -827,7 +828,7 @@ fn resolve_meetings(hb: &mut Handbook, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let by_id: HashMap<&str, usize> = hb
+    let by_id: Map<&str, usize> = hb
         .meetings
         .iter()
         .enumerate()
@@ -918,8 +919,8 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     for (i, p) in l.pages.iter().enumerate() {
         phase_pages[p.phase].push(i);
     }
-    let index_of = |it: &mut dyn Iterator<Item = &String>| -> HashMap<String, usize> {
-        let mut m = HashMap::new();
+    let index_of = |it: &mut dyn Iterator<Item = &String>| -> Map<String, usize> {
+        let mut m = Map::default();
         for (i, id) in it.enumerate() {
             m.entry(id.clone()).or_insert(i);
         }
@@ -930,7 +931,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
     let by_norm = index_of(&mut l.norms.iter().map(|n| &n.id));
     let by_case = index_of(&mut l.cases.iter().map(|c| &c.id));
 
-    let mut by_path = HashMap::new();
+    let mut by_path = Map::default();
     let mut path_of = |doc: &Doc, key: DocKey| {
         by_path.insert(l.sources[doc.file].path.clone(), key);
     };
@@ -1002,8 +1003,8 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         page_owner: Vec::new(),
         norm_owner: Vec::new(),
         case_member: Vec::new(),
-        referrers: HashMap::new(),
-        body_links: HashMap::new(),
+        referrers: Map::default(),
+        body_links: Map::default(),
         onboarding: Vec::new(),
         topics: Vec::new(),
         member_topics: Vec::new(),
@@ -1030,7 +1031,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         by_case,
     };
 
-    let mut refs: HashMap<DocKey, BTreeSet<DocKey>> = HashMap::new();
+    let mut refs: Map<DocKey, BTreeSet<DocKey>> = Map::default();
     let mut refer = |to: DocKey, from: DocKey| {
         if to != from {
             refs.entry(to).or_default().insert(from);
@@ -1176,7 +1177,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
                 .collect()
         })
         .collect();
-    let mut body_links = HashMap::with_capacity(keys.len());
+    let mut body_links = Map::with_capacity_and_hasher(keys.len(), Default::default());
     for (&key, links) in keys.iter().zip(looked_up) {
         let mut targets = Vec::with_capacity(links.len());
         for link in links {
@@ -1290,7 +1291,7 @@ pub fn resolve(mut l: Loaded, today: Date) -> Resolved {
         &mut diags,
     );
     resolve_meetings(&mut hb, &mut diags);
-    let order: HashMap<DocKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let order: Map<DocKey, usize> = keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     hb.referrers = refs
         .into_iter()
         .map(|(k, set)| {

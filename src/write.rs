@@ -3,9 +3,9 @@
 //! leaves the previous site as it was. Nothing outside the build dir (and
 //! its staging siblings) is ever deleted.
 
+use crate::Set as HashSet;
 use crate::render::OutFile;
 use rayon::prelude::*;
-use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -151,7 +151,7 @@ impl Staging {
             dir,
             old,
             committed: false,
-            made: Mutex::new(HashSet::new()),
+            made: Mutex::new(HashSet::default()),
         })
     }
 
