@@ -134,16 +134,17 @@ pub fn github_id(text: &str) -> String {
     let text = text.trim();
     if text.is_ascii() {
         // Most headings: one pass over the bytes, no case tables.
-        let mut id = String::with_capacity(text.len());
+        let mut id = Vec::with_capacity(text.len());
         for b in text.bytes() {
             match b {
-                b' ' => id.push('-'),
-                b'-' | b'_' => id.push(b as char),
-                b if b.is_ascii_alphanumeric() => id.push(b.to_ascii_lowercase() as char),
+                b' ' => id.push(b'-'),
+                b'-' | b'_' => id.push(b),
+                b if b.is_ascii_alphanumeric() => id.push(b.to_ascii_lowercase()),
                 _ => {}
             }
         }
-        return id;
+        // ASCII in, ASCII out: never the empty fallback.
+        return String::from_utf8(id).unwrap_or_default();
     }
     text.to_lowercase()
         .chars()
@@ -189,6 +190,25 @@ impl IdGen {
 /// Case, surrounding and repeated white space and typographic quotes are
 /// ignored when a heading is matched to a question.
 pub fn normalize_question(s: &str) -> String {
+    if s.is_ascii() {
+        // Most questions: one pass over the bytes. White space as
+        // `split_whitespace` sees it in ASCII: space and \t to \r.
+        let mut key = Vec::with_capacity(s.len());
+        let mut gap = false;
+        for b in s.bytes() {
+            if b == b' ' || (b'\t'..=b'\r').contains(&b) {
+                gap = true;
+                continue;
+            }
+            if gap && !key.is_empty() {
+                key.push(b' ');
+            }
+            gap = false;
+            key.push(b.to_ascii_lowercase());
+        }
+        // ASCII in, ASCII out: never the empty fallback.
+        return String::from_utf8(key).unwrap_or_default();
+    }
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
         if !out.is_empty() {
@@ -894,6 +914,18 @@ mod tests {
             assert_eq!(format!("{fast}é"), general, "{b:#x}");
         }
         assert_eq!(github_id("Été à Kyiv"), "été-à-kyiv");
+        // The same for question keys: every ASCII character, the fast
+        // path against the general one.
+        for b in 0u8..128 {
+            let c = b as char;
+            let fast = normalize_question(&format!(" {c}A{c}{c}b {c}"));
+            let general = normalize_question(&format!(" {c}A{c}{c}b {c}é"));
+            assert_eq!(
+                format!("{fast}é").replace(" é", "é"),
+                general.replace(" é", "é"),
+                "{b:#x}"
+            );
+        }
         let mut g = IdGen::default();
         assert_eq!(g.unique("a".into()), "a");
         assert_eq!(g.unique("a".into()), "a-1");
