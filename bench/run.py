@@ -2,7 +2,10 @@
 """Build-time benchmark: copbook against the raw pulldown-cmark floor and
 the peers (mdBook, Hugo, Zola) on the same generated Markdown, cold builds
 (a new process and a new output dir each run), A/B alternating so that
-machine drift cancels. Prints medians, peak RSS and copbook's ratios.
+machine drift cancels. Prints medians, peak RSS and copbook's ratios, and
+beside them the least a build with copbook's outputs costs
+(examples/least.rs, plus the search index on its own), so that each
+target can be read against what is physically left to gain.
 
 usage: bench/run.py [--sizes 100,1000,10000] [--runs 5] [--disk]
 Peers are run only when installed: `cargo install mdbook`, `pip install
