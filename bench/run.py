@@ -184,7 +184,7 @@ def main():
                           f" copbook / least: {med['copbook'] / med['least']:.2f}x")
                 elif k != "copbook":
                     print(f"  copbook vs {k}: {med[k] / med['copbook']:.2f}x faster")
-            if "least" in summary.get(size, {}):
+            if place == "tmpfs" and "least" in summary.get(size, {}):
                 print(f"  least with the search index: {summary[size]['least']:.2f}x the floor")
 
     print_targets(summary)
