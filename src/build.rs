@@ -278,11 +278,13 @@ pub fn render_site(
     );
     let print = print.map_err(RenderError::Templates)?;
     timing("print page and documents", t);
-    let mut print_page = None;
-    let print: Vec<_> = print
-        .into_iter()
-        .filter_map(|made| made.map_err(|f| print_page = Some(f)).ok())
-        .collect();
+    let (mut documents, mut print_page) = (Vec::with_capacity(print.len()), None);
+    for made in print {
+        match made {
+            Ok(done) => documents.push(done),
+            Err(page) => print_page = Some(page),
+        }
+    }
     let ((pages, side), print_page) = rayon::join(
         || {
             rayon::join(
@@ -303,7 +305,7 @@ pub fn render_site(
     let extra: Vec<_> = extra.into_iter().map(&emit).collect();
     let mut paths = Vec::new();
     let mut scans = Vec::new();
-    let made = print.into_iter().chain(print_page).chain(pages);
+    let made = documents.into_iter().chain(print_page).chain(pages);
     for done in made.chain(side).chain(extra) {
         let (path, scan) = done.map_err(RenderError::Output)?;
         paths.push(path);

@@ -8,7 +8,7 @@
 //! makes its section and filled for both pages there
 //! ([`Renderer::render_each`]), then dropped: never all held at once.
 
-use crate::Map as HashMap;
+use crate::Map;
 use crate::diag::Diagnostic;
 use crate::markdown::{self, Compiled, Heading, RenderHooks, ResolvedLink};
 use crate::model::{Date, Participation, Status};
@@ -302,7 +302,7 @@ type NavCell = OnceLock<Result<String, Diagnostic>>;
 /// work); a variant whose fingerprint changed is rendered again.
 #[derive(Default)]
 pub struct NavCache {
-    navs: Mutex<HashMap<NavKey, (u64, String)>>,
+    navs: Mutex<Map<NavKey, (u64, String)>>,
 }
 
 impl NavCache {
@@ -318,10 +318,10 @@ pub struct Renderer<'a> {
     hb: &'a Handbook,
     theme: &'a Theme,
     /// Sidebar HTML per folder depth and expanded phase window.
-    navs: HashMap<NavKey, NavCell>,
+    navs: Map<NavKey, NavCell>,
     /// The sidebar of the 404 page, with absolute links.
     nav_404: NavCell,
-    prev_next: HashMap<DocKey, (Option<DocKey>, Option<DocKey>)>,
+    prev_next: Map<DocKey, (Option<DocKey>, Option<DocKey>)>,
     /// The last commit of each source file, when the book is in git.
     changes: Option<&'a std::collections::HashMap<String, crate::feed::Change>>,
     mode: Mode,
@@ -347,7 +347,7 @@ impl<'a> Renderer<'a> {
             }));
         }
         let navs = keys.into_iter().map(|k| (k, NavCell::new())).collect();
-        let mut prev_next = HashMap::default();
+        let mut prev_next = Map::default();
         let mut chain = |seq: Vec<DocKey>| {
             for (i, k) in seq.iter().enumerate() {
                 let prev = i.checked_sub(1).map(|j| seq[j]);
@@ -518,7 +518,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .position(|j| matches!(j, Job::Index(IndexPage::Print)));
         if let Some(p) = print {
-            let docs: HashMap<DocKey, usize> = (jobs.iter().enumerate())
+            let docs: Map<DocKey, usize> = (jobs.iter().enumerate())
                 .filter_map(|(i, j)| match j {
                     Job::Doc(k) => Some((*k, i)),
                     _ => None,

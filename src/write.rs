@@ -3,7 +3,7 @@
 //! leaves the previous site as it was. Nothing outside the build dir (and
 //! its staging siblings) is ever deleted.
 
-use crate::Set as HashSet;
+use crate::Set;
 use crate::render::OutFile;
 use rayon::prelude::*;
 use std::fs;
@@ -121,7 +121,7 @@ pub struct Staging {
     /// into one folder, and asking the system to make it again for each
     /// is a failed `mkdir` that locks the folder the other threads write
     /// into.
-    made: Mutex<HashSet<PathBuf>>,
+    made: Mutex<Set<PathBuf>>,
 }
 
 impl Staging {
@@ -151,7 +151,7 @@ impl Staging {
             dir,
             old,
             committed: false,
-            made: Mutex::new(HashSet::default()),
+            made: Mutex::new(Set::default()),
         })
     }
 
@@ -185,7 +185,7 @@ impl Staging {
         Ok(())
     }
 
-    fn made(&self) -> std::sync::MutexGuard<'_, HashSet<PathBuf>> {
+    fn made(&self) -> std::sync::MutexGuard<'_, Set<PathBuf>> {
         self.made.lock().unwrap_or_else(|e| e.into_inner())
     }
 
