@@ -112,7 +112,7 @@ fn main() {
         .par_iter()
         .map(|p| page(&input, &out, p, &shell))
         .collect();
-    let (print, json) = rayon::join(
+    rayon::join(
         || {
             let mut print = String::with_capacity(made.iter().map(|m| m.body.len() + 32).sum());
             print.push_str(&shell.0);
@@ -137,7 +137,6 @@ fn main() {
             let _ = std::fs::write(out.join("handbook.json"), json);
         },
     );
-    let ((), ()) = (print, json);
     eprintln!(
         "made {} pages in {} ms",
         files.len(),
